@@ -1,0 +1,53 @@
+package lockworker
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrFormNotFound means that the form service has no form by that reference,
+// or not yet.
+var ErrFormNotFound = errors.New("form not found")
+
+// Code is a coded value: a code within a code system.
+type Code struct {
+	System string `yaml:"system" json:"system"`
+	Code   string `yaml:"code" json:"code"`
+}
+
+// Form is what the form service says of a signed request form: the evidence
+// the rules check, never the form's content.
+type Form struct {
+	ID string
+	// Current reports whether the form is in force (not superseded or entered
+	// in error).
+	Current bool
+	// Final reports whether the form is final or amended, as opposed to
+	// preliminary or without a status.
+	Final bool
+	// Types are the codings of the form's type.
+	Types []Code
+	// Patient is the personnummer the form is about, as given, or "" when the
+	// form names its patient by no personnummer.
+	Patient string
+	// Signer is the HSA-id of the person who signed, zero if none is given.
+	Signer HSAID
+	// Custodian is the HSA-id of the organisation that keeps the form, zero if
+	// none is given.
+	Custodian HSAID
+	// Date is when the form was signed, zero when absent or unreadable.
+	Date time.Time
+}
+
+// Signed reports whether the form is final and has an identified signer.
+func (f Form) Signed() bool { return f.Final && !f.Signer.IsZero() }
+
+// HasType reports whether the form is of type c.
+func (f Form) HasType(c Code) bool {
+	for _, t := range f.Types {
+		if t == c {
+			return true
+		}
+	}
+	return false
+}
