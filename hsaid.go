@@ -6,7 +6,9 @@ import (
 	"strings"
 )
 
-// ErrInvalidHSAID is wrapped by every error of ParseHSAID.
+// ErrInvalidHSAID is wrapped by every error of ParseHSAID. The errors never
+// repeat the input, so that they can be logged even when a personnummer was
+// typed into an HSA-id field.
 var ErrInvalidHSAID = errors.New("invalid HSA-id")
 
 // HSAID is a validated HSA-id, the identity of a person or unit in Swedish
@@ -24,7 +26,7 @@ const hsaLocalChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 // 10-digit organisation number, "-" and a local part of the characters
 // [0-9A-Za-z '()+,-./:=?], at most 31 characters in all.
 func ParseHSAID(s string) (HSAID, error) {
-	invalid := func(why string) (HSAID, error) { return HSAID{}, fmt.Errorf("%w %q: %s", ErrInvalidHSAID, s, why) }
+	invalid := func(why string) (HSAID, error) { return HSAID{}, fmt.Errorf("%w: %s", ErrInvalidHSAID, why) }
 	if len(s) > 31 {
 		return invalid("longer than 31 characters")
 	}

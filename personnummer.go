@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 	_ "time/tzdata" // Age and century rules need Europe/Stockholm on any host.
+	"unique"
 )
 
 // Stockholm is the time zone in which ages and the century of a ten-digit
@@ -41,7 +42,11 @@ func invalidPersonnummer(why string) error {
 // pseudonym. Reveal gives the digits to the few places that need them (the
 // lock store, the form comparison, an operator's explicit --reveal).
 type Personnummer struct {
-	digits string // YYYYMMDDNNNC
+	// digits holds YYYYMMDDNNNC behind a pointer, so that the printings that
+	// bypass Format (fmt's %p, and a Personnummer in an unexported struct field,
+	// which fmt prints by reflection) show an address, not the number. A unique
+	// handle keeps equal numbers equal under ==.
+	digits unique.Handle[string]
 }
 
 // ParsePersonnummer reads a personnummer in one of the forms YYYYMMDDNNNC,
@@ -84,16 +89,15 @@ func ParsePersonnummer(s string, now time.Time) (Personnummer, error) {
 	var year int
 	if century {
 		year = atoi(date[:4])
-		date = date[4:]
+		date = date[2:] // Luhn runs over YYMMDDNNNC, without the century
 	} else {
 		yy := atoi(date[:2])
 		year = today.Year() - (today.Year()-yy)%100
 		if strings.Contains(s, "+") {
 			year -= 100
 		}
-		date = date[2:]
 	}
-	month, day := atoi(date[0:2]), atoi(date[2:4])
+	month, day := atoi(date[2:4]), atoi(date[4:6])
 
 	earliest, err := birthDate(year, month, day)
 	if err != nil {
@@ -108,7 +112,7 @@ func ParsePersonnummer(s string, now time.Time) (Personnummer, error) {
 	if earliest.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
 		return Personnummer{}, invalidPersonnummer("birth date in the future")
 	}
-	return Personnummer{digits: fmt.Sprintf("%04d%s%s", year, date, serial)}, nil
+	return Personnummer{digits: unique.Make(fmt.Sprintf("%02d%s%s", year/100, date, serial))}, nil
 }
 
 // birthDate checks the date part of a number and returns the earliest birth
@@ -177,15 +181,20 @@ func luhnValid(s string) bool {
 }
 
 // IsZero reports whether p holds no number.
-func (p Personnummer) IsZero() bool { return p.digits == "" }
+func (p Personnummer) IsZero() bool { return p.digits == unique.Handle[string]{} }
 
 // Reveal returns the number in clear, in its 12-digit form. Call it only to
 // store or compare the number, or to show it to an operator who asked.
-func (p Personnummer) Reveal() string { return p.digits }
+func (p Personnummer) Reveal() string {
+	if p.IsZero() {
+		return ""
+	}
+	return p.digits.Value()
+}
 
 // IsSamordningsnummer reports whether p is a samordningsnummer (day + 60).
 func (p Personnummer) IsSamordningsnummer() bool {
-	return !p.IsZero() && p.digits[6] >= '6'
+	return !p.IsZero() && p.Reveal()[6] >= '6'
 }
 
 // AgeOn returns the holder's age in whole years at t, reckoned as a calendar
@@ -197,7 +206,8 @@ func (p Personnummer) AgeOn(t time.Time) int {
 		return 0
 	}
 	t = t.In(Stockholm)
-	year, month, day := atoi(p.digits[:4]), atoi(p.digits[4:6]), atoi(p.digits[6:8])
+	digits := p.Reveal()
+	year, month, day := atoi(digits[:4]), atoi(digits[4:6]), atoi(digits[6:8])
 	if month == 2 && day == 29 && daysIn(t.Year(), time.February) == 28 {
 		day = 28
 	}
@@ -230,7 +240,7 @@ func (p Personnummer) Pseudonym() string {
 		return ""
 	}
 	mac := hmac.New(sha256.New, *pseudonymKey.Load())
-	mac.Write([]byte(p.digits))
+	mac.Write([]byte(p.Reveal()))
 	return "pn-" + hex.EncodeToString(mac.Sum(nil)[:8])
 }
 
