@@ -2,6 +2,7 @@ package lockworker
 
 import (
 	"errors"
+	"regexp"
 	"time"
 )
 
@@ -50,4 +51,14 @@ func (f Form) HasType(c Code) bool {
 		}
 	}
 	return false
+}
+
+// fhirID is the syntax of a FHIR id: 1 to 64 of A-Z a-z 0-9 - and .
+var fhirID = regexp.MustCompile(`^[A-Za-z0-9.-]{1,64}$`)
+
+// ValidFormReference reports whether ref can be a form's reference: a FHIR id
+// other than "." and "..", which a proxy could take as a step up the path. A
+// reference that passes needs no escaping in a URL path.
+func ValidFormReference(ref string) bool {
+	return fhirID.MatchString(ref) && ref != "." && ref != ".."
 }

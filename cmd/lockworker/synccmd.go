@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockworker/lockworker/sync"
+)
+
+func (a *app) syncCommand() *cobra.Command {
+	var opts sync.Options
+	var asJSON, reveal bool
+	cmd := &cobra.Command{
+		Use:   "sync [--region CODE] [--ticket ID] [--dry-run] [--json]",
+		Short: "Run one pass now: the manual re-sync",
+		Long: `Run one pass now over every configured region, or one region, or one ticket.
+With --dry-run it decides and prints, but changes nothing anywhere. The exit
+status is 0 when every region was read and every order got an outcome other
+than error, 1 otherwise, and 2 on a usage or configuration error.`,
+		Args: args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if reveal && !opts.DryRun {
+				return usagef("--reveal goes with --dry-run only")
+			}
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			if _, ok := cfg.Region(opts.Region); opts.Region != "" && !ok {
+				return usagef("--region %q: no such region in the configuration", opts.Region)
+			}
+			log, err := a.newLogger(cfg)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			store, err := a.openStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+
+			sum, err := a.newSyncer(cfg, store, log).RunOnce(ctx, opts)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				err = writeSummaryJSON(a.stdout, sum, reveal)
+			} else {
+				err = writeSummary(a.stdout, sum, reveal)
+			}
+			if err != nil {
+				return err
+			}
+			if !sum.OK() {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Region, "region", "", "read only the region with this county code")
+	f.StringVar(&opts.Ticket, "ticket", "", "handle only the ticket with this number (in every region read)")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "decide and print, but change nothing anywhere")
+	f.BoolVar(&asJSON, "json", false, "print the pass summary as JSON")
+	f.BoolVar(&reveal, "reveal", false, "with --dry-run: print personnummer in clear")
+	return cmd
+}
+
+// writeSummary prints a pass as a table a region at a time.
+func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	mode := ""
+	if sum.DryRun {
+		mode = " (dry run: nothing was changed)"
+	}
+	fmt.Fprintf(tw, "pass %s%s\n", sum.Pass, mode)
+	for _, r := range sum.Regions {
+		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, r.Name)
+		if r.Error != "" {
+			fmt.Fprintf(tw, "  could not be read: %s\n", r.Error)
+			continue
+		}
+		if len(r.Orders) == 0 {
+			fmt.Fprintln(tw, "  no open orders")
+			continue
+		}
+		header := "  TICKET\tKIND\tOUTCOME\tREASON\tACTION"
+		if reveal {
+			header += "\tPERSONNUMMER"
+		}
+		fmt.Fprintln(tw, header)
+		for _, o := range r.Orders {
+			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", o.Ticket, dash(string(o.Kind)), o.Outcome, dash(string(o.Reason)), o.Action)
+			if reveal {
+				line += "\t" + dash(o.Personnummer.Reveal())
+			}
+			fmt.Fprintln(tw, line)
+		}
+	}
+	counts := sum.Counts()
+	fmt.Fprintf(tw, "\n%d resolved, %d noop, %d waiting, %d manual, %d error\n",
+		counts["resolved"], counts["noop"], counts["waiting"], counts["manual"], counts["error"])
+	return tw.Flush()
+}
+
+// writeSummaryJSON prints a pass as one JSON object; with reveal, each order
+// also carries its personnummer in clear.
+func writeSummaryJSON(w io.Writer, sum sync.Summary, reveal bool) error {
+	type revealed struct {
+		sync.Result
+		Personnummer string `json:"personnummer,omitempty"`
+	}
+	type region struct {
+		sync.RegionSummary
+		Orders []revealed `json:"orders"`
+	}
+	out := struct {
+		sync.Summary
+		OK      bool     `json:"ok"`
+		Regions []region `json:"regions"`
+	}{Summary: sum, OK: sum.OK()}
+	for _, r := range sum.Regions {
+		rr := region{RegionSummary: r, Orders: []revealed{}}
+		for _, o := range r.Orders {
+			ro := revealed{Result: o}
+			if reveal {
+				ro.Personnummer = o.Personnummer.Reveal()
+			}
+			rr.Orders = append(rr.Orders, ro)
+		}
+		out.Regions = append(out.Regions, rr)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write the summary: %w", err)
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/config"
+	"github.com/lockworker/lockworker/cosmic"
+	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/sync"
+)
+
+// loadConfig reads the configuration named by --config or LOCKWORKER_CONFIG.
+// Every failure is a usage error: the configuration is wrong, not the run.
+func (a *app) loadConfig() (*config.Config, error) {
+	path := a.configPath
+	if path == "" {
+		path, _ = a.getenv("LOCKWORKER_CONFIG")
+	}
+	if path == "" {
+		return nil, usagef("no configuration: give --config FILE or set LOCKWORKER_CONFIG")
+	}
+	cfg, err := config.Load(path, a.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return cfg, nil
+}
+
+// newLogger returns the JSON logger on standard error at the configured
+// level, and sets the key of personnummer pseudonyms.
+func (a *app) newLogger(cfg *config.Config) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(cfg.Log.Level)
+	if err != nil {
+		return zerolog.Nop(), usagef("log.level: %v", err)
+	}
+	log := newJSONLogger(a.stderr, level)
+	if cfg.Log.PseudonymKeyFile == "" {
+		log.Warn().Msg("no log.pseudonym_key_file configured: personnummer pseudonyms use a random key and change with every start")
+		return log, nil
+	}
+	key, err := os.ReadFile(cfg.Log.PseudonymKeyFile)
+	if err != nil {
+		return log, usagef("log.pseudonym_key_file: %v", err)
+	}
+	if err := lockworker.SetPseudonymKey([]byte(strings.TrimSpace(string(key)))); err != nil {
+		return log, usagef("log.pseudonym_key_file: %v", err)
+	}
+	return log, nil
+}
+
+func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// openStore opens the configured lock store.
+func (a *app) openStore(ctx context.Context, cfg *config.Config) (*lockstore.Store, error) {
+	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(), lockstore.Options{Now: a.now})
+	if err != nil {
+		return nil, fmt.Errorf("open the lock store: %w", err)
+	}
+	return store, nil
+}
+
+// newSyncer wires the configured regions' Easit and form service to the
+// lock store.
+func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger) *sync.Syncer {
+	s := &sync.Syncer{
+		Store: store,
+		Policy: sync.Policy{
+			ChildrenUnder13: sync.ChildPolicy(cfg.Policy.ChildrenUnder13),
+			FormMaxAge:      cfg.Policy.FormMaxAge,
+			FormWait:        cfg.Policy.FormWait,
+		},
+		Log: log,
+		Now: a.now,
+	}
+	for _, r := range cfg.Regions {
+		client := easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal())
+		s.Regions = append(s.Regions, sync.Region{
+			Code:       r.Code,
+			Name:       r.Name,
+			OrgNumber:  r.OrgNumber,
+			Kinds:      sync.Kinds(r.Easit.Kinds),
+			Statuses:   sync.Statuses(r.Easit.Statuses),
+			LockForm:   r.Forms.LockForm,
+			UnlockForm: r.Forms.UnlockForm,
+			Tickets:    easit.NewDesk(client, r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields)),
+			Forms:      cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal()),
+		})
+	}
+	return s
+}

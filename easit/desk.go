@@ -1,0 +1,196 @@
+package easit
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+
+	"github.com/lockworker/lockworker"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Fields are the column labels of a region's order view, by the order field
+// each holds.
+type Fields struct {
+	Ticket        string // the ticket number people see
+	Status        string
+	Kind          string
+	Personnummer  string
+	Reporter      string
+	ReporterHSAID string
+	FormRef       string
+	Created       string // its rawValue is the creation time, UTC ISO 8601
+}
+
+// WithDefaults returns f with every empty label set to its default of SPEC §2.
+func (f Fields) WithDefaults() Fields {
+	def := func(s *string, d string) {
+		if *s == "" {
+			*s = d
+		}
+	}
+	def(&f.Ticket, "Id")
+	def(&f.Status, "Status")
+	def(&f.Kind, "Ärendetyp")
+	def(&f.Personnummer, "Personnummer")
+	def(&f.Reporter, "Anmälare")
+	def(&f.ReporterHSAID, "Anmälarens HSA-id")
+	def(&f.FormRef, "Blankettreferens")
+	def(&f.Created, "Skapad")
+	return f
+}
+
+// normalized returns f with every label in Unicode NFC, the form in which
+// Desk compares labels: "Ärendetyp" typed on one system and sent by another
+// may otherwise differ in how its Ä is encoded.
+func (f Fields) normalized() Fields {
+	for _, s := range []*string{&f.Ticket, &f.Status, &f.Kind, &f.Personnummer, &f.Reporter, &f.ReporterHSAID, &f.FormRef, &f.Created} {
+		*s = norm.NFC.String(*s)
+	}
+	return f
+}
+
+// The property names that the import handler takes (SPEC §2).
+const (
+	importID      = "ID"
+	importStatus  = "Status"
+	importMessage = "Message"
+)
+
+// Desk is a region's order view in Easit, read as lockworker.Ticket values,
+// and the import handler that updates its tickets.
+type Desk struct {
+	client        *Client
+	view          string
+	importHandler string
+	fields        Fields
+}
+
+// NewDesk returns the desk of view, updated through importHandler, whose
+// columns are named by fields (empty ones taking their defaults).
+func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
+	return &Desk{client: c, view: view, importHandler: importHandler, fields: fields.WithDefaults().normalized()}
+}
+
+// Tickets reads the whole view and returns its items as tickets, in the
+// view's order.
+//
+// A ticket's ID is the first non-empty content of the ticket column, else its
+// first non-empty rawValue; its Status the first non-null content of the
+// status column. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
+// non-null content of their columns, and Created every non-null rawValue, in
+// the item's order: repeats and empty strings are kept, for the rules to judge.
+func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
+	items, err := d.client.ListAllItems(ctx, d.view)
+	if err != nil {
+		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+	}
+	tickets := make([]lockworker.Ticket, 0, len(items))
+	for _, it := range items {
+		tickets = append(tickets, d.ticket(it))
+	}
+	return tickets, nil
+}
+
+func (d *Desk) ticket(it Item) lockworker.Ticket {
+	byName := make(map[string][]Property, len(it.Properties))
+	for _, p := range it.Properties {
+		name := norm.NFC.String(p.Name)
+		byName[name] = append(byName[name], p)
+	}
+	f := d.fields
+	return lockworker.Ticket{
+		ID:            firstNonEmpty(append(contents(byName[f.Ticket]), rawValues(byName[f.Ticket])...)),
+		Status:        first(contents(byName[f.Status])),
+		Kind:          contents(byName[f.Kind]),
+		Personnummer:  contents(byName[f.Personnummer]),
+		FormRef:       contents(byName[f.FormRef]),
+		Created:       rawValues(byName[f.Created]),
+		Reporter:      contents(byName[f.Reporter]),
+		ReporterHSAID: contents(byName[f.ReporterHSAID]),
+	}
+}
+
+func contents(ps []Property) []string {
+	var out []string
+	for _, p := range ps {
+		if p.Content != nil {
+			out = append(out, *p.Content)
+		}
+	}
+	return out
+}
+
+func rawValues(ps []Property) []string {
+	var out []string
+	for _, p := range ps {
+		if p.RawValue != nil {
+			out = append(out, *p.RawValue)
+		}
+	}
+	return out
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func firstNonEmpty(s []string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// Update sets a ticket's status and appends the comment to its log, in one
+// import with a fresh uid. An empty status or comment is left out, so that an
+// update never blanks the status nor appends an empty comment.
+//
+// It is never retried: see Retryable and Uncertain for what its error allows.
+func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
+	props := []ImportProperty{{Name: importID, Content: u.Ticket}}
+	if u.Status != "" {
+		props = append(props, ImportProperty{Name: importStatus, Content: u.Status})
+	}
+	if u.Comment != "" {
+		props = append(props, ImportProperty{Name: importMessage, Content: u.Comment})
+	}
+	req := ImportRequest{
+		Handler: d.importHandler,
+		Items:   []ImportItem{{UID: rand.Text(), Properties: props}},
+	}
+	if _, err := d.client.Import(ctx, req); err != nil {
+		return fmt.Errorf("update ticket %s: %w", u.Ticket, err)
+	}
+	return nil
+}
+
+// Check reaches Easit as Tickets and Update will: GET /ping, then the first
+// page of the view with the API key. It also checks that the view has the
+// columns without which no order can be carried out, since a misnamed column
+// would otherwise send every order to manual handling.
+func (d *Desk) Check(ctx context.Context) error {
+	if err := d.client.Ping(ctx); err != nil {
+		return fmt.Errorf("check Easit: %w", err)
+	}
+	page, err := d.client.ListItems(ctx, ListOptions{View: d.view, Page: 1, PageSize: 1})
+	if err != nil {
+		return fmt.Errorf("check Easit: read view %q with the API key: %w", d.view, err)
+	}
+	have := make(map[string]bool, len(page.Columns))
+	for _, c := range page.Columns {
+		have[norm.NFC.String(c.Name)] = true
+	}
+	f := d.fields
+	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.FormRef, f.Created} {
+		if !have[name] {
+			return fmt.Errorf("check Easit: view %q has no column %q", d.view, name)
+		}
+	}
+	return nil
+}

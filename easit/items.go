@@ -1,0 +1,192 @@
+package easit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// ListOptions selects a page of a view.
+type ListOptions struct {
+	View     string // the view's identifier in Easit (itemViewIdentifier)
+	Page     int    // 1-based; 0 sends no page, and Easit answers with its first
+	PageSize int    // 0 sends no size, and Easit uses its own
+}
+
+// ItemPage is one page of a view, as Easit gave it.
+type ItemPage struct {
+	Columns            []Column
+	Items              []Item
+	RequestedPage      int // the page asked for; 0 when none was
+	Page               int
+	PageSize           int
+	TotalNumberOfPages int
+	TotalNumberOfItems int
+}
+
+// Column is a column of a view.
+type Column struct {
+	Name           string  `json:"content"` // the column's label, as items name their properties
+	DataType       string  `json:"datatype"`
+	Collection     bool    `json:"collection"`
+	ConnectionType *string `json:"connectiontype"`
+}
+
+// Item is an item of a view: a ticket, for the order view.
+type Item struct {
+	// ID is Easit's database id of the item, such as "13:2"; the ticket number
+	// that people see is a property (Id).
+	ID string `json:"id"`
+	// Properties are the item's values, in Easit's order. A name can repeat
+	// (a collection), and Content and RawValue can be null.
+	Properties []Property `json:"property"`
+	// Attachments are kept as Easit gave them; lockworker does not read them.
+	Attachments []json.RawMessage `json:"attachment"`
+}
+
+// Property is one value of an item. Content is the value as Easit shows it;
+// RawValue is the value as stored (a database id for a choice, an ISO 8601 UTC
+// time for a date). Either is nil when Easit gave null, which is not "".
+type Property struct {
+	Name     string  `json:"name"`
+	Content  *string `json:"content"`
+	RawValue *string `json:"rawValue"`
+}
+
+// itemPageJSON is an ItemPage on the wire, where the lists are wrapped in
+// objects and the items can be {}, {"item":[]} or null for an empty view.
+type itemPageJSON struct {
+	Columns *struct {
+		Column []Column `json:"column"`
+	} `json:"columns"`
+	Items *struct {
+		Item []Item `json:"item"`
+	} `json:"items"`
+	RequestedPage      int `json:"requestedPage"`
+	Page               int `json:"page"`
+	PageSize           int `json:"pageSize"`
+	TotalNumberOfPages int `json:"totalNumberOfPages"`
+	TotalNumberOfItems int `json:"totalNumberOfItems"`
+}
+
+// decodeItemPage reads Easit's answer to GET /items. Its errors never quote
+// the answer, which holds personnummer.
+func decodeItemPage(data []byte) (*ItemPage, error) {
+	var w itemPageJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, fmt.Errorf("decode item page: %w", err)
+	}
+	if w.RequestedPage < 0 || w.Page < 0 || w.PageSize < 0 || w.TotalNumberOfPages < 0 || w.TotalNumberOfItems < 0 {
+		return nil, errors.New("decode item page: a negative page number or count")
+	}
+	p := &ItemPage{
+		RequestedPage:      w.RequestedPage,
+		Page:               w.Page,
+		PageSize:           w.PageSize,
+		TotalNumberOfPages: w.TotalNumberOfPages,
+		TotalNumberOfItems: w.TotalNumberOfItems,
+	}
+	if w.Columns != nil {
+		p.Columns = w.Columns.Column
+	}
+	if w.Items != nil {
+		p.Items = w.Items.Item
+	}
+	return p, nil
+}
+
+// listRequest is the JSON body of GET /items.
+type listRequest struct {
+	View       string     `json:"itemViewIdentifier"`
+	Page       int        `json:"page,omitempty"`
+	PageSize   int        `json:"pageSize,omitempty"`
+	SortColumn sortColumn `json:"sortColumn"`
+}
+
+type sortColumn struct {
+	Content string `json:"content"`
+	Order   string `json:"order"`
+}
+
+// Ping calls GET /ping, which needs no API key, and checks Easit's "Pong!".
+func (c *Client) Ping(ctx context.Context) error {
+	data, err := c.read(ctx, OpPing, "/ping", nil, false)
+	if err != nil {
+		return fmt.Errorf("easit: ping: %w", err)
+	}
+	var pong struct {
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(data, &pong); err != nil || pong.Message != "Pong!" {
+		return fmt.Errorf("easit: ping: the answer is not Pong!: %q", shorten(data))
+	}
+	return nil
+}
+
+// ListItems calls GET /items with a JSON body: one page of a view, sorted by
+// Id ascending. It retries on 5xx, 429 and network errors within the read
+// budget.
+func (c *Client) ListItems(ctx context.Context, opts ListOptions) (*ItemPage, error) {
+	body := listRequest{
+		View:       opts.View,
+		Page:       opts.Page,
+		PageSize:   opts.PageSize,
+		SortColumn: sortColumn{Content: "Id", Order: "Ascending"},
+	}
+	data, err := c.read(ctx, OpList, "/items", body, true)
+	if err != nil {
+		return nil, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
+	}
+	page, err := decodeItemPage(data)
+	if err != nil {
+		return nil, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
+	}
+	return page, nil
+}
+
+// Limits of ListAllItems.
+const (
+	allItemsPageSize = 100
+	// maxPages bounds a read of a whole view: 100,000 open orders are far more
+	// than any region has, and a server that never ends must not hold a pass.
+	maxPages = 1000
+)
+
+// ListAllItems reads a whole view, page after page from the first (GET /items
+// for each), and returns its items in order.
+//
+// It fails rather than return a view that may be wrong: when a page is not
+// the one asked for, when the number of pages changes between two pages (the
+// view changed while it was read, so an item may have been missed), when an
+// item comes twice, or when the view has more than 1000 pages.
+func (c *Client) ListAllItems(ctx context.Context, view string) ([]Item, error) {
+	var items []Item
+	seen := make(map[string]bool)
+	total := 0
+	for n := 1; ; n++ {
+		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case page.Page != n:
+			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+		case page.TotalNumberOfPages > maxPages:
+			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+		case n > 1 && page.TotalNumberOfPages != total:
+			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+		}
+		total = page.TotalNumberOfPages
+		for _, it := range page.Items {
+			if it.ID != "" && seen[it.ID] {
+				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+			}
+			seen[it.ID] = true
+		}
+		items = append(items, page.Items...)
+		if n >= total {
+			return items, nil
+		}
+	}
+}

@@ -1,0 +1,345 @@
+package easit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/lockworker/lockworker/easit"
+)
+
+func TestPing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		answer  step
+		wantErr string
+	}{
+		{"Pong! is the answer", body(testdata(t, "ping.json")), ""},
+		{"another message is an error", body([]byte(`{"message":"Maintenance"}`)), "not Pong!"},
+		{"a page that is not JSON is an error", body([]byte(`<html>Login</html>`)), "not Pong!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			mux.HandleFunc("/integration-api/ping", func(w http.ResponseWriter, r *http.Request) {
+				checkRequest(t, r, http.MethodGet, false)
+				tt.answer(w, r)
+			})
+			err := client.Ping(t.Context())
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("Ping: %v", err)
+			}
+			if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("Ping = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestListItemsSendsTheViewInAJSONBody(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+		got := checkRequest(t, r, http.MethodGet, true)
+		assertJSON(t, got, `{"itemViewIdentifier":"VIS-1177-las","page":2,"pageSize":100,
+			"sortColumn":{"content":"Id","order":"Ascending"}}`)
+		body(testdata(t, "items_page2.json"))(w, r)
+	})
+	if _, err := client.ListItems(t.Context(), easit.ListOptions{View: "VIS-1177-las", Page: 2, PageSize: 100}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestListItemsDecodesAPage(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	mux.HandleFunc("/integration-api/items", body(testdata(t, "items_page1.json")))
+	page, err := client.ListItems(t.Context(), easit.ListOptions{View: "VIS-1177-las", Page: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	counts := []int{page.RequestedPage, page.Page, page.PageSize, page.TotalNumberOfPages, page.TotalNumberOfItems}
+	if want := []int{1, 1, 2, 3, 5}; !reflect.DeepEqual(counts, want) {
+		t.Errorf("requestedPage, page, pageSize, totalNumberOfPages, totalNumberOfItems = %v, want %v", counts, want)
+	}
+	if len(page.Columns) != 8 || page.Columns[2].Name != "Ärendetyp" || page.Columns[7].DataType != "DATE" {
+		t.Errorf("columns = %+v, want the view's 8 columns with their JSON-escaped names decoded", page.Columns)
+	}
+	if page.Columns[0].ConnectionType != nil || page.Columns[1].ConnectionType == nil {
+		t.Errorf("connectiontype of Id and Status = %v, %v; want null and \"STATUS\"", page.Columns[0].ConnectionType, page.Columns[1].ConnectionType)
+	}
+	if len(page.Items) != 2 || page.Items[0].ID != "13:2" || page.Items[1].ID != "13:3" {
+		t.Fatalf("items = %+v, want 13:2 and 13:3", page.Items)
+	}
+	want := []easit.Property{
+		{Name: "Id", Content: ptr("56"), RawValue: ptr("56")},
+		{Name: "Status", Content: ptr("Väntar på blankett"), RawValue: ptr("73:2")},
+		{Name: "Ärendetyp", Content: ptr("Låsa inloggning"), RawValue: ptr("81:1")},
+		{Name: "Personnummer", Content: ptr("200001012384"), RawValue: ptr("200001012384")},
+		{Name: "Personnummer", Content: ptr("196408233234"), RawValue: ptr("196408233234")},
+		{Name: "Anmälare"}, // null content and rawValue
+		{Name: "Blankettreferens", Content: ptr(""), RawValue: ptr("")},
+		{Name: "Skapad", Content: ptr("2026-11-21 14:02")},
+	}
+	if got := page.Items[1].Properties; !reflect.DeepEqual(got, want) {
+		t.Errorf("properties of 13:3 =\n%s\nwant (repeats kept, null distinct from \"\")\n%s", dump(got), dump(want))
+	}
+	if page.Items[1].Attachments == nil || len(page.Items[1].Attachments) != 0 {
+		t.Errorf("attachments of 13:3 = %v, want an empty list", page.Items[1].Attachments)
+	}
+}
+
+func dump(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
+}
+
+func TestListItemsOfAnEmptyView(t *testing.T) {
+	t.Parallel()
+	// Easit gives an empty view's items as {}, {"item":[]} or null.
+	for _, file := range []string{"items_empty_object.json", "items_empty_list.json", "items_null.json"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			mux.HandleFunc("/integration-api/items", body(testdata(t, file)))
+			page, err := client.ListItems(t.Context(), easit.ListOptions{View: "VIS-1177-las", Page: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) != 0 || page.TotalNumberOfItems != 0 {
+				t.Errorf("page = %+v, want no items", page)
+			}
+			all, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+			if err != nil || len(all) != 0 {
+				t.Errorf("ListAllItems = %v, %v; want no items and no error", all, err)
+			}
+		})
+	}
+}
+
+func TestListItemsRefusesAnUnreadablePage(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, answer string }{
+		{"not JSON", `<html><body>Proxy error</body></html>`},
+		{"items as a list", `{"items":[{"id":"13:2"}],"page":1,"totalNumberOfPages":1}`},
+		{"a negative count", `{"items":null,"page":1,"totalNumberOfPages":-1}`},
+		{"a number as a string", `{"items":null,"page":"1"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			mux.HandleFunc("/integration-api/items", body([]byte(tt.answer)))
+			page, err := client.ListItems(t.Context(), easit.ListOptions{View: "V", Page: 1})
+			if err == nil {
+				t.Fatalf("ListItems = %+v, want an error", page)
+			}
+			if easit.Retryable(err) {
+				t.Errorf("Retryable(%v) = true, want false: the same answer would come again", err)
+			}
+		})
+	}
+}
+
+// pagedEasit serves the recorded three pages by the page asked for, and
+// records which pages and sizes were asked for.
+func pagedEasit(t *testing.T, mux *http.ServeMux) func() []string {
+	var mu sync.Mutex
+	var asked []string
+	files := map[int]string{1: "items_page1.json", 2: "items_page2.json", 3: "items_page3.json"}
+	mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Page, PageSize int }
+		if err := json.Unmarshal(checkRequest(t, r, http.MethodGet, true), &req); err != nil {
+			t.Error(err)
+		}
+		mu.Lock()
+		asked = append(asked, fmt.Sprintf("page %d of %d", req.Page, req.PageSize))
+		mu.Unlock()
+		body(testdata(t, files[req.Page]))(w, r)
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), asked...)
+	}
+}
+
+func TestListAllItemsReadsEveryPage(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	asked := pagedEasit(t, mux)
+	items, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	if want := []string{"13:2", "13:3", "13:7", "13:9", "13:12"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("items = %v, want %v", ids, want)
+	}
+	if want := []string{"page 1 of 100", "page 2 of 100", "page 3 of 100"}; !reflect.DeepEqual(asked(), want) {
+		t.Errorf("asked for %v, want %v", asked(), want)
+	}
+}
+
+func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
+	t.Parallel()
+	item := func(id string) string { return fmt.Sprintf(`{"id":%q,"property":[]}`, id) }
+	tests := []struct {
+		name string
+		// answer gives the page's number, total of pages and items for the
+		// page asked for.
+		answer  func(asked int) (page, total int, items string)
+		wantErr string
+	}{
+		{
+			name:    "the same page again",
+			answer:  func(int) (int, int, string) { return 1, 3, item("13:2") },
+			wantErr: "asked for page 2, got page 1",
+		},
+		{
+			name: "more pages while read",
+			answer: func(asked int) (int, int, string) {
+				return asked, asked + 1, item(fmt.Sprintf("13:%d", asked))
+			},
+			wantErr: "the view changed while it was read (2 pages, then 3)",
+		},
+		{
+			name:    "an item on two pages",
+			answer:  func(asked int) (int, int, string) { return asked, 3, item("13:2") },
+			wantErr: "item 13:2 came twice",
+		},
+		{
+			name:    "no end in sight",
+			answer:  func(asked int) (int, int, string) { return asked, 5000, item("13:2") },
+			wantErr: "5000 pages, more than the 1000",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			var requests atomic.Int32
+			mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+				requests.Add(1)
+				var req struct{ Page int }
+				_ = json.Unmarshal(checkRequest(t, r, http.MethodGet, true), &req)
+				page, total, items := tt.answer(req.Page)
+				fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":1,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
+					items, req.Page, page, total, total)
+			})
+			items, err := client.ListAllItems(t.Context(), "V")
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("ListAllItems = %d items, %v; want an error containing %q", len(items), err, tt.wantErr)
+			}
+			if n := requests.Load(); n > 2 {
+				t.Errorf("%d requests, want the read stopped at the first sign of trouble", n)
+			}
+		})
+	}
+}
+
+func TestReadsAreRetried(t *testing.T) {
+	t.Parallel()
+	ok := body(testdata(t, "items_empty_list.json"))
+	tests := []struct {
+		name          string
+		steps         []step
+		wantAttempts  []string // as the observer saw them
+		wantStatus    int      // of the error; 0 for no error
+		wantRetryable bool
+	}{
+		{"a 5xx, then OK", []step{status(503, "Service Unavailable"), ok}, []string{"list 503", "list 200"}, 0, false},
+		{"a 429, then OK", []step{status(429, "Too Many Requests"), ok}, []string{"list 429", "list 200"}, 0, false},
+		{"a network error, then OK", []step{drop, ok}, []string{"list 0", "list 200"}, 0, false},
+		{"a bad key is not retried", []step{status(401, "Unauthorized")}, []string{"list 401"}, 401, false},
+		{"a bad request is not retried", []step{status(400, "Bad request")}, []string{"list 400"}, 400, false},
+		{"a redirect is not followed", []step{redirect}, []string{"list 302"}, 302, false},
+		{"a 5xx to the end of the retries", []step{status(500, "Unknown view")}, nil, 500, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var obs observed
+			client, mux := setup(t, easit.WithObserver(obs.observe))
+			handler, requests := script(tt.steps...)
+			mux.HandleFunc("/integration-api/items", handler)
+
+			_, err := client.ListItems(t.Context(), easit.ListOptions{View: "V", Page: 1})
+
+			var e *easit.Error
+			switch {
+			case tt.wantStatus == 0 && err != nil:
+				t.Fatalf("ListItems: %v", err)
+			case tt.wantStatus != 0 && (!errors.As(err, &e) || e.StatusCode != tt.wantStatus || e.Op != easit.OpList):
+				t.Fatalf("ListItems = %v, want an *easit.Error of op list with status %d", err, tt.wantStatus)
+			}
+			if easit.Retryable(err) != tt.wantRetryable {
+				t.Errorf("Retryable(%v) = %v, want %v", err, !tt.wantRetryable, tt.wantRetryable)
+			}
+			if tt.wantAttempts != nil && !reflect.DeepEqual(obs.get(), tt.wantAttempts) {
+				t.Errorf("attempts = %v, want %v", obs.get(), tt.wantAttempts)
+			}
+			if int(requests.Load()) != len(obs.get()) {
+				t.Errorf("%d requests, but the observer saw %d", requests.Load(), len(obs.get()))
+			}
+		})
+	}
+}
+
+func TestReadsStopAtTheReadBudget(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t, easit.WithReadBudget(300*time.Millisecond))
+	handler, requests := script(slow(40*time.Millisecond, status(503, "Service Unavailable")))
+	mux.HandleFunc("/integration-api/items", handler)
+
+	start := time.Now()
+	_, err := client.ListItems(t.Context(), easit.ListOptions{View: "V", Page: 1})
+	elapsed := time.Since(start)
+
+	if err == nil || !strings.Contains(err.Error(), "read budget of 300ms spent") || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Fatalf("ListItems = %v, want the read budget spent, and Easit's last answer", err)
+	}
+	if !easit.Retryable(err) {
+		t.Errorf("Retryable(%v) = false, want true: a later read may succeed", err)
+	}
+	if elapsed > 2*time.Second {
+		t.Errorf("the read took %s, want it ended near its budget of 300ms", elapsed)
+	}
+	if n := requests.Load(); n < 2 {
+		t.Errorf("%d requests, want the read retried within its budget", n)
+	}
+}
+
+func TestReadsStopWhenTheCallerGivesUp(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	handler, _ := script(slow(20*time.Millisecond, status(503, "Service Unavailable")))
+	mux.HandleFunc("/integration-api/items", handler)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Millisecond)
+	defer cancel()
+
+	_, err := client.ListItems(ctx, easit.ListOptions{View: "V", Page: 1})
+
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ListItems = %v, want the caller's deadline", err)
+	}
+	if strings.Contains(err.Error(), "read budget") {
+		t.Errorf("error %q blames the read budget, but the caller's deadline ended the read", err)
+	}
+}

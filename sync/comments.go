@@ -1,0 +1,118 @@
+package sync
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/lockworker/lockworker"
+)
+
+// order completes a decision with its outcome, the ticket status that goes
+// with it and the comment (in Swedish, for the support desk) that explains it.
+// No comment ever holds the personnummer.
+type order struct {
+	region Region
+	ticket lockworker.Ticket
+}
+
+const service = "inloggningen till 1177 Vårdguidens e-tjänster"
+
+func (o order) resolved(d lockworker.Decision) lockworker.Decision {
+	d.Outcome, d.Status = lockworker.OutcomeResolved, o.region.Statuses.Resolved
+	if d.Kind == lockworker.KindLock {
+		d.Comment = fmt.Sprintf("Klart: %s är låst. %s", service, evidence(d.Evidence))
+		if d.ProxySuspended {
+			d.Comment += " Patienten är under 13 år: vårdnadshavarna kan inte längre agera ombud så länge låsningen gäller."
+		}
+		return d
+	}
+	d.Comment = fmt.Sprintf("Klart: låsningen av %s är hävd. %s", service, evidence(d.Evidence))
+	if d.ProxySuspended {
+		d.Comment += " Vårdnadshavarna kan åter agera ombud."
+	}
+	return d
+}
+
+func (o order) noop(d lockworker.Decision) lockworker.Decision {
+	d.Outcome, d.Status = lockworker.OutcomeNoop, o.region.Statuses.Resolved
+	if d.Kind == lockworker.KindLock {
+		d.Comment = fmt.Sprintf("Ingen ändring: %s var redan låst. %s", service, evidence(d.Evidence))
+	} else {
+		d.Comment = fmt.Sprintf("Ingen ändring: %s var inte låst. %s", service, evidence(d.Evidence))
+	}
+	return d
+}
+
+func (o order) wait(d lockworker.Decision, reason lockworker.Reason, deadline, now time.Time) lockworker.Decision {
+	if now.After(deadline) {
+		return o.manual(d, reason, "")
+	}
+	d.Outcome, d.Reason, d.Status = lockworker.OutcomeWaiting, reason, o.region.Statuses.Waiting
+	what := "ännu inte finns"
+	if reason == lockworker.ReasonFormUnsigned {
+		what = "ännu inte är signerad"
+	}
+	d.Comment = fmt.Sprintf("Väntar på blankett %s, som %s (%s). Den kontrolleras vid varje körning till %s; därefter går ärendet till manuell hantering.",
+		d.Evidence.Form, what, reason, localTime(deadline))
+	return d
+}
+
+// manual routes the order to manual handling; detail completes the
+// explanation of some reasons.
+func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail string) lockworker.Decision {
+	d.Outcome, d.Reason, d.Status = lockworker.OutcomeManual, reason, o.region.Statuses.Manual
+	d.ProxySuspended = false
+	form := d.Evidence.Form
+	var why string
+	switch reason {
+	case lockworker.ReasonMissingField:
+		why = fmt.Sprintf("uppgiften %q saknas, är tom eller anges flera gånger med olika värden", detail)
+	case lockworker.ReasonUnknownKind:
+		why = fmt.Sprintf("ärendetypen är varken %q eller %q", o.region.Kinds.Lock, o.region.Kinds.Unlock)
+	case lockworker.ReasonInvalidFormReference:
+		why = "blankettreferensen är inte en giltig referens (1–64 tecken av A–Z, a–z, 0–9, - och .)"
+	case lockworker.ReasonInvalidPersonnummer:
+		why = "personnumret är inte ett giltigt personnummer"
+	case lockworker.ReasonSamordningsnummer:
+		why = "numret är ett samordningsnummer, och den som har ett samordningsnummer kan inte logga in i 1177"
+	case lockworker.ReasonNoAccount:
+		why = "personen har inget konto i 1177 Vårdguidens e-tjänster; en låsning gäller bara befintliga konton"
+	case lockworker.ReasonChildPolicy:
+		why = "patienten är under 13 år, och regionen hanterar sådana ärenden manuellt (spärra hellre vårdnadshavarens ombudskoppling än barnets inloggning)"
+	case lockworker.ReasonFormMissing:
+		why = fmt.Sprintf("blankett %s har inte kommit in inom väntetiden", form)
+	case lockworker.ReasonFormUnsigned:
+		why = fmt.Sprintf("blankett %s har inte signerats inom väntetiden", form)
+	case lockworker.ReasonFormWithdrawn:
+		why = fmt.Sprintf("blankett %s är makulerad eller ersatt", form)
+	case lockworker.ReasonFormTypeMismatch:
+		why = fmt.Sprintf("blankett %s är inte en blankett för %s", form, map[lockworker.Kind]string{lockworker.KindLock: "låsning", lockworker.KindUnlock: "hävning av låsning"}[d.Kind])
+	case lockworker.ReasonFormPatientMismatch:
+		why = fmt.Sprintf("blankett %s gäller en annan patient än ärendet", form)
+	case lockworker.ReasonFormRegionMismatch:
+		why = fmt.Sprintf("blankett %s hör inte till %s", form, o.region.Name)
+	case lockworker.ReasonFormDateInvalid:
+		why = fmt.Sprintf("blankett %s saknar giltig signeringstid eller är daterad i framtiden", form)
+	case lockworker.ReasonFormTooOld:
+		why = fmt.Sprintf("blankett %s signerades för länge sedan", form)
+	case lockworker.ReasonUnlockWrongRegion:
+		why = fmt.Sprintf("låsningen gjordes på begäran av %s och kan bara hävas av den regionen; kontakta %s", detail, detail)
+	default:
+		why = string(reason)
+	}
+	d.Comment = fmt.Sprintf("Till manuell hantering: %s. (Orsak: %s)", why, reason)
+	return d
+}
+
+// evidence describes the form a decision rests on.
+func evidence(e lockworker.Evidence) string {
+	if e.Signer == "" {
+		return fmt.Sprintf("Underlag: blankett %s.", e.Form)
+	}
+	return fmt.Sprintf("Underlag: blankett %s, signerad %s av %s.", e.Form, localTime(e.SignedAt), e.Signer)
+}
+
+// localTime shows a time as the support desk reads it.
+func localTime(t time.Time) string {
+	return t.In(lockworker.Stockholm).Format("2006-01-02 15:04")
+}

@@ -1,0 +1,74 @@
+package sync
+
+import (
+	"time"
+
+	"github.com/lockworker/lockworker"
+)
+
+// Summary is what a pass did.
+type Summary struct {
+	Pass      string          `json:"pass"`
+	StartedAt time.Time       `json:"started_at"`
+	Duration  time.Duration   `json:"duration_ns"`
+	DryRun    bool            `json:"dry_run,omitempty"`
+	Regions   []RegionSummary `json:"regions"`
+}
+
+// RegionSummary is what a pass did in one region.
+type RegionSummary struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// Error says why the region's orders could not be read; empty when they
+	// were.
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	Orders   []Result      `json:"orders"`
+}
+
+// Result is what became of one order.
+type Result struct {
+	Ticket  string             `json:"ticket"`
+	Kind    lockworker.Kind    `json:"kind,omitempty"`
+	Outcome lockworker.Outcome `json:"outcome"`
+	Reason  lockworker.Reason  `json:"reason,omitempty"`
+	// Personnummer is the order's number, zero when it had no valid one. It
+	// marshals as its pseudonym.
+	Personnummer   lockworker.Personnummer `json:"person,omitzero"`
+	ProxySuspended bool                    `json:"proxy_suspended,omitempty"`
+	// Status and Comment are the ticket update (sent, or in a dry run, that
+	// would be sent).
+	Status  string `json:"status,omitempty"`
+	Comment string `json:"comment,omitempty"`
+	Action  Action `json:"action"`
+	// Error says what failed, for the error outcome.
+	Error string `json:"error,omitempty"`
+}
+
+// Counts returns how many orders got each outcome.
+func (s Summary) Counts() map[lockworker.Outcome]int {
+	counts := map[lockworker.Outcome]int{}
+	for _, r := range s.Regions {
+		for _, o := range r.Orders {
+			counts[o.Outcome]++
+		}
+	}
+	return counts
+}
+
+// FailedRegions returns the codes of the regions that could not be read.
+func (s Summary) FailedRegions() []string {
+	var codes []string
+	for _, r := range s.Regions {
+		if r.Error != "" {
+			codes = append(codes, r.Code)
+		}
+	}
+	return codes
+}
+
+// OK reports whether every region was read and every order got an outcome
+// other than error.
+func (s Summary) OK() bool {
+	return len(s.FailedRegions()) == 0 && s.Counts()[lockworker.OutcomeError] == 0
+}

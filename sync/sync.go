@@ -1,0 +1,130 @@
+// Package sync makes lockworker's decisions. A pass reads every configured
+// region's open orders, applies the rules of the domain to each, records the
+// decision and its lock change in the lock store, and then tells the ticket
+// system. It knows none of the wire formats: it sees the ticket system, the
+// form service and the lock store through the small interfaces below.
+package sync
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lockworker/lockworker"
+)
+
+// Tickets is a region's ticket system (Easit GO).
+type Tickets interface {
+	// Tickets returns every ticket of the region's order view.
+	Tickets(ctx context.Context) ([]lockworker.Ticket, error)
+	// Update sets a ticket's status and appends one comment.
+	Update(ctx context.Context, u lockworker.TicketUpdate) error
+}
+
+// Forms is a region's form service.
+type Forms interface {
+	// Form returns the form with the reference ref, or an error wrapping
+	// lockworker.ErrFormNotFound.
+	Form(ctx context.Context, ref string) (lockworker.Form, error)
+}
+
+// Store is the lock store.
+type Store interface {
+	HasAccount(ctx context.Context, p lockworker.Personnummer) (bool, error)
+	ActiveLock(ctx context.Context, p lockworker.Personnummer) (lockworker.Lock, bool, error)
+	Ledger(ctx context.Context, region, ticket string) (lockworker.LedgerEntry, bool, error)
+	// Record writes a decision, its lock change, its ledger entry and its
+	// audit entry in one transaction, and gives the caller the right to send
+	// its ticket update. It fails with lockworker.ErrConflict when what the
+	// decision was based on has changed.
+	Record(ctx context.Context, d lockworker.Decision) error
+	// ClaimUpdate takes the right to send a recorded decision's ticket
+	// update; false when another process holds it.
+	ClaimUpdate(ctx context.Context, region, ticket string, round int) (bool, error)
+	ReleaseUpdate(ctx context.Context, region, ticket string, round int) error
+	ConfirmUpdate(ctx context.Context, region, ticket string, round int) error
+	RecordPass(ctx context.Context, p lockworker.PassRecord) error
+}
+
+// Region is one region as the pass needs it.
+type Region struct {
+	Code      string
+	Name      string
+	OrgNumber string
+	Kinds     Kinds
+	Statuses  Statuses
+	// LockForm and UnlockForm are the form types of the two kinds of order.
+	LockForm   lockworker.Code
+	UnlockForm lockworker.Code
+	Tickets    Tickets
+	Forms      Forms
+}
+
+// Kinds are the ticket's kind values that mean lock and unlock.
+type Kinds struct{ Lock, Unlock string }
+
+// Statuses are the ticket statuses the pass reads and sets.
+type Statuses struct{ Open, Waiting, Resolved, Manual string }
+
+// ChildPolicy says what to do with a lock order for a child under 13.
+type ChildPolicy string
+
+// The child policies.
+const (
+	// ChildLock locks, and records that the guardians' proxy is suspended.
+	ChildLock ChildPolicy = "lock"
+	// ChildManual routes the order to manual handling.
+	ChildManual ChildPolicy = "manual"
+)
+
+// Policy holds the settings of the rules.
+type Policy struct {
+	ChildrenUnder13 ChildPolicy
+	// FormMaxAge is how long ago a form may have been signed.
+	FormMaxAge time.Duration
+	// FormWait is how long after a ticket was created its form is waited for.
+	FormWait time.Duration
+}
+
+// Syncer runs passes. Its fields are set once, before the first pass.
+type Syncer struct {
+	Regions []Region
+	Store   Store
+	Policy  Policy
+	Log     zerolog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Concurrency bounds how many orders of one region are handled at once;
+	// defaultConcurrency when zero.
+	Concurrency int
+}
+
+const defaultConcurrency = 4
+
+// Options narrow a pass.
+type Options struct {
+	// Region, when set, is the code of the only region to read.
+	Region string
+	// Ticket, when set, is the only ticket to handle.
+	Ticket string
+	// DryRun decides and reports but changes nothing anywhere.
+	DryRun bool
+}
+
+func (s *Syncer) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// newPassID returns an identifier of a pass that sorts by time and is
+// unique across processes.
+func newPassID(t time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return t.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
+}
