@@ -1,0 +1,402 @@
+package sync_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/cosmic/cosmictest"
+	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/easit/easittest"
+	"github.com/lockworker/lockworker/sync"
+)
+
+func TestASecondPassChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, child)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("07", w.lockOrder("07", "56", child))
+	waiting := w.lockOrder("12", "101", adult)
+	waiting.form = nil
+	w.add("12", waiting)
+	w.add("12", w.lockOrder("12", "102", mistypedPnr))
+	w.pass()
+	updates := w.updates("07", "55", "56") + w.updates("12", "101", "102")
+	audit := len(w.audit(lockworker.AuditFilter{}))
+
+	w.clock.Advance(2 * time.Minute)
+	sum := w.pass()
+
+	if n := w.updates("07", "55", "56") + w.updates("12", "101", "102"); n != updates {
+		t.Errorf("the second pass made %d Easit updates", n-updates)
+	}
+	if n := len(w.audit(lockworker.AuditFilter{})); n != audit {
+		t.Errorf("the second pass wrote %d audit entries", n-audit)
+	}
+	passes, err := w.store.Passes(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(passes) != 2 || passes[1].ID != sum.Pass {
+		t.Errorf("passes = %+v, want both passes recorded", passes)
+	}
+	if got := passes[1].Outcomes[lockworker.OutcomeWaiting]; got != 1 {
+		t.Errorf("the second pass's record counts %d waiting, want 1 (the re-check)", got)
+	}
+}
+
+func TestAFailedUpdateIsSentOnceMoreAndNeverAppliedAgain(t *testing.T) {
+	t.Parallel()
+	faults := []struct {
+		name  string
+		fault easittest.Fault
+	}{
+		{"a server error", easittest.Fault{Status: http.StatusInternalServerError, Body: "Internal error"}},
+		{"a dropped connection", easittest.Fault{Drop: true}},
+		{"an Exception for the item", easittest.Fault{ItemResult: "Exception", Body: "Handler failed"}},
+	}
+	for _, tt := range faults {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := setup(t)
+			w.accounts(adult)
+			w.add("07", w.lockOrder("07", "55", adult))
+			e := w.regions["07"].easit
+			e.SetFault(failImports(tt.fault))
+
+			res := result(t, w.pass(), "07", "55")
+
+			if res.Outcome != lockworker.OutcomeError || res.Reason != lockworker.ReasonEasitError {
+				t.Fatalf("with the update failing: %s %s, want error easit_error", res.Outcome, res.Reason)
+			}
+			if _, locked := w.lock(adult); !locked {
+				t.Fatal("the lock was not recorded before the update")
+			}
+			if e.Status("55") != statuses.Open || len(e.Comments("55")) != 0 {
+				t.Fatalf("the failed update changed the ticket: %q %q", e.Status("55"), e.Comments("55"))
+			}
+
+			e.SetFault(nil)
+			res = result(t, w.pass(), "07", "55")
+
+			if res.Outcome != lockworker.OutcomeResolved || res.Action != sync.ActionResent {
+				t.Errorf("next pass: %s %s, want resolved, resent", res.Outcome, res.Action)
+			}
+			if n := e.Updates("55"); n != 1 {
+				t.Errorf("%d updates carried out, want exactly 1", n)
+			}
+			if c := e.Comments("55"); len(c) != 1 || e.Status("55") != statuses.Resolved {
+				t.Errorf("ticket = %q with comments %q, want Löst with one comment", e.Status("55"), c)
+			}
+			if h := w.history(adult); len(h) != 1 {
+				t.Errorf("%d locks, want 1", len(h))
+			}
+			if n := len(w.audit(lockworker.AuditFilter{Ticket: "55"})); n != 1 {
+				t.Errorf("%d audit entries, want 1: a re-sent update is not a new decision", n)
+			}
+
+			// And then the ticket rests.
+			w.pass()
+			if n := e.Updates("55"); n != 1 {
+				t.Errorf("%d updates after a third pass, want 1", n)
+			}
+		})
+	}
+}
+
+func TestAnUpdateThatArrivedDespiteAnErrorIsConfirmedNotResent(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	e := w.regions["07"].easit
+	e.SetFault(failImports(easittest.Fault{AfterApply: true, Status: http.StatusBadGateway, Body: "Bad gateway"}))
+
+	if res := result(t, w.pass(), "07", "55"); res.Outcome != lockworker.OutcomeError {
+		t.Fatalf("first pass: %s, want error", res.Outcome)
+	}
+	e.SetFault(nil)
+	res := result(t, w.pass(), "07", "55")
+
+	if res.Action != sync.ActionConfirmed || res.Outcome != lockworker.OutcomeResolved {
+		t.Errorf("next pass: %s %s, want resolved, confirmed", res.Outcome, res.Action)
+	}
+	if c := e.Comments("55"); len(c) != 1 {
+		t.Errorf("comments = %q, want the one that arrived", c)
+	}
+	entry, _, err := w.store.Ledger(context.Background(), "07", "55")
+	if err != nil || !entry.Confirmed() {
+		t.Errorf("ledger entry = %+v, %v; want confirmed", entry, err)
+	}
+}
+
+// failImports fails every import with f.
+func failImports(f easittest.Fault) func(easittest.Call) *easittest.Fault {
+	return func(c easittest.Call) *easittest.Fault {
+		if c.Op != easit.OpImport {
+			return nil
+		}
+		return &f
+	}
+}
+
+func TestAReSubmittedOrderIsDecidedAfresh(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	o := w.lockOrder("07", "55", adult)
+	wrong := *o.form
+	wrong.Patient = otherAdult
+	o.form = &wrong
+	w.add("07", o)
+	w.expect(w.pass(), "07", "55", lockworker.OutcomeManual, lockworker.ReasonFormPatientMismatch)
+
+	// The agent has the form corrected and sets the ticket back to open.
+	fixed := w.lockOrder("07", "55", adult).form
+	w.regions["07"].forms.Put(*fixed)
+	w.regions["07"].easit.SetStatus("55", statuses.Open)
+	res := result(t, w.pass(), "07", "55")
+
+	if res.Outcome != lockworker.OutcomeResolved {
+		t.Fatalf("re-submitted: %s %s, want resolved", res.Outcome, res.Reason)
+	}
+	if _, locked := w.lock(adult); !locked {
+		t.Error("the person is not locked")
+	}
+
+	// Re-submitted once more, the rules keep the store right: nothing to do.
+	w.regions["07"].easit.SetStatus("55", statuses.Open)
+	if res := result(t, w.pass(), "07", "55"); res.Outcome != lockworker.OutcomeNoop {
+		t.Errorf("re-submitted after the lock: %s, want noop", res.Outcome)
+	}
+	if h := w.history(adult); len(h) != 1 {
+		t.Errorf("%d locks, want 1", len(h))
+	}
+	entries := w.audit(lockworker.AuditFilter{Ticket: "55"})
+	var outcomes []lockworker.Outcome
+	for _, e := range entries {
+		outcomes = append(outcomes, e.Outcome)
+	}
+	if len(outcomes) != 3 || outcomes[0] != lockworker.OutcomeManual || outcomes[1] != lockworker.OutcomeResolved || outcomes[2] != lockworker.OutcomeNoop {
+		t.Errorf("audit outcomes = %v, want manual, resolved, noop", outcomes)
+	}
+	if c := w.regions["07"].easit.Comments("55"); len(c) != 3 {
+		t.Errorf("%d comments, want one for each decision", len(c))
+	}
+}
+
+func TestARegionThatCannotBeReadDoesNotStopTheOthers(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, otherAdult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("12", w.lockOrder("12", "101", otherAdult))
+	w.regions["07"].easit.SetFault(func(c easittest.Call) *easittest.Fault {
+		return &easittest.Fault{Status: http.StatusServiceUnavailable, Body: "Down for maintenance"}
+	})
+
+	sum := w.pass()
+
+	if sum.OK() {
+		t.Error("the summary says all is well")
+	}
+	if failed := sum.FailedRegions(); len(failed) != 1 || failed[0] != "07" {
+		t.Errorf("failed regions = %v, want [07]", failed)
+	}
+	if sum.Regions[0].Error == "" || strings.Contains(sum.Regions[0].Error, apiKey) {
+		t.Errorf("region 07's error = %q, want a reason without the key", sum.Regions[0].Error)
+	}
+	w.expect(sum, "12", "101", lockworker.OutcomeResolved, lockworker.ReasonNone)
+	if _, locked := w.lock(adult); locked {
+		t.Error("region 07's order was carried out")
+	}
+}
+
+func TestAFormServiceFailureIsRetriedNextPass(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, otherAdult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("07", w.lockOrder("07", "56", otherAdult))
+	forms := w.regions["07"].forms
+	forms.SetFault(func(c cosmictest.Call) *cosmictest.Fault {
+		if c.Ref == "F-07-55" {
+			return &cosmictest.Fault{Status: http.StatusBadGateway}
+		}
+		return nil
+	})
+
+	sum := w.pass()
+
+	res := result(t, sum, "07", "55")
+	if res.Outcome != lockworker.OutcomeError || res.Reason != lockworker.ReasonFormsError {
+		t.Errorf("with the form service failing: %s %s, want error forms_error", res.Outcome, res.Reason)
+	}
+	if e := w.regions["07"].easit; e.Updates("55") != 0 || e.Status("55") != statuses.Open {
+		t.Error("an error wrote to the ticket")
+	}
+	if n := len(w.audit(lockworker.AuditFilter{Ticket: "55"})); n != 0 {
+		t.Errorf("an error wrote %d audit entries", n)
+	}
+	w.expect(sum, "07", "56", lockworker.OutcomeResolved, lockworker.ReasonNone)
+
+	forms.SetFault(nil)
+	w.expect(w.pass(), "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
+}
+
+func TestADryRunChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("07", w.lockOrder("07", "56", mistypedPnr))
+
+	sum := w.pass(sync.Options{DryRun: true})
+
+	if !sum.DryRun {
+		t.Error("the summary does not say it was a dry run")
+	}
+	if res := result(t, sum, "07", "55"); res.Outcome != lockworker.OutcomeResolved || !strings.Contains(res.Comment, "är låst") {
+		t.Errorf("dry run: %s with comment %q, want the decision it would make", res.Outcome, res.Comment)
+	}
+	if res := result(t, sum, "07", "56"); res.Outcome != lockworker.OutcomeManual || res.Reason != lockworker.ReasonInvalidPersonnummer {
+		t.Errorf("dry run: %s %s", res.Outcome, res.Reason)
+	}
+	if n := w.updates("07", "55", "56"); n != 0 {
+		t.Errorf("a dry run made %d Easit updates", n)
+	}
+	if _, locked := w.lock(adult); locked {
+		t.Error("a dry run locked someone")
+	}
+	if n := len(w.audit(lockworker.AuditFilter{})); n != 0 {
+		t.Errorf("a dry run wrote %d audit entries", n)
+	}
+	if _, found, _ := w.store.Ledger(context.Background(), "07", "55"); found {
+		t.Error("a dry run wrote to the ledger")
+	}
+	if passes, _ := w.store.Passes(context.Background(), 0); len(passes) != 0 {
+		t.Error("a dry run recorded a pass")
+	}
+
+	// The real pass that follows carries the order out.
+	w.expect(w.pass(), "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
+}
+
+func TestAPassCanBeNarrowedToARegionOrATicket(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, otherAdult, luhnExample)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("07", w.lockOrder("07", "56", otherAdult))
+	w.add("12", w.lockOrder("12", "101", luhnExample))
+
+	sum := w.pass(sync.Options{Region: "07", Ticket: "56"})
+
+	if len(sum.Regions) != 1 || len(sum.Regions[0].Orders) != 1 || sum.Regions[0].Orders[0].Ticket != "56" {
+		t.Fatalf("summary = %+v, want only ticket 56 of region 07", sum.Regions)
+	}
+	if w.updates("07", "55") != 0 || w.updates("12", "101") != 0 || w.updates("07", "56") != 1 {
+		t.Error("the pass touched other tickets than 56")
+	}
+
+	if _, err := w.syncer.RunOnce(context.Background(), sync.Options{Region: "99"}); !errors.Is(err, sync.ErrUnknownRegion) {
+		t.Errorf("an unknown region: %v, want ErrUnknownRegion", err)
+	}
+}
+
+func TestTwoOrdersForOnePersonInOnePassLockOnce(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	for _, ticket := range []string{"55", "56", "57", "58"} {
+		w.add("07", w.lockOrder("07", ticket, adult))
+	}
+	w.add("12", w.lockOrder("12", "101", adult))
+
+	sum := w.pass()
+
+	counts := sum.Counts()
+	if counts[lockworker.OutcomeResolved] != 1 || counts[lockworker.OutcomeNoop] != 4 {
+		t.Errorf("outcomes = %v, want one resolved and four noop", counts)
+	}
+	if h := w.history(adult); len(h) != 1 {
+		t.Errorf("%d locks, want 1", len(h))
+	}
+}
+
+// panickingForms is a form service whose client panics.
+type panickingForms struct{}
+
+func (panickingForms) Form(context.Context, string) (lockworker.Form, error) {
+	panic("a bug in the form client")
+}
+
+func TestAPanicFailsOnlyItsOrder(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, otherAdult)
+	w.syncer.Regions[0].Forms = panickingForms{}
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("12", w.lockOrder("12", "101", otherAdult))
+
+	sum := w.pass()
+
+	if res := result(t, sum, "07", "55"); res.Outcome != lockworker.OutcomeError {
+		t.Errorf("the panicking order: %s, want error", res.Outcome)
+	}
+	w.expect(sum, "12", "101", lockworker.OutcomeResolved, lockworker.ReasonNone)
+	if !strings.Contains(w.logs.String(), "a bug in the form client") {
+		t.Error("the panic was not logged")
+	}
+}
+
+func TestEachDecisionIsOneLogEventWithAPseudonym(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("07", w.lockOrder("07", "55", adult))
+
+	sum := w.pass()
+
+	var events []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(w.logs.String()), "\n") {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("a log line is not JSON: %v", err)
+		}
+		if ev["message"] == "order" {
+			events = append(events, ev)
+		}
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d order events, want 1", len(events))
+	}
+	ev := events[0]
+	want := map[string]any{"pass": sum.Pass, "region": "07", "ticket": "55", "kind": "lock", "outcome": "resolved", "reason": "", "person": w.pnr(adult).Pseudonym()}
+	for k, v := range want {
+		if ev[k] != v {
+			t.Errorf("event[%q] = %v, want %v", k, ev[k], v)
+		}
+	}
+	if !strings.HasPrefix(ev["person"].(string), "pn-") {
+		t.Errorf("person = %v, want a pseudonym", ev["person"])
+	}
+}
+
+func TestTheLogCheckFindsEveryFormOfANumber(t *testing.T) {
+	t.Parallel()
+	for _, text := range []string{adult, "19990807-2391", "990807-2391", "9908072391", "900101+9802", `{"x":"199908072391"}`} {
+		if personnummerIn(text) != 1 {
+			t.Errorf("the check misses a number in %d characters of text", len(text))
+		}
+	}
+	if n := personnummerIn(`{"time":"2026-11-23T10:00:00Z","pass":"20261123T100000-58d3a9","duration":1234567890}`); n != 0 {
+		t.Errorf("the check finds %d numbers in a log line without any", n)
+	}
+}
