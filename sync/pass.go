@@ -35,7 +35,10 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	}
 
 	started := s.now()
-	sum := Summary{Pass: newPassID(started), StartedAt: started, DryRun: opts.DryRun}
+	if opts.Pass == "" {
+		opts.Pass = NewPassID(started)
+	}
+	sum := Summary{Pass: opts.Pass, StartedAt: started, DryRun: opts.DryRun}
 	log := s.Log.With().Str("pass", sum.Pass).Logger()
 	codes := make([]string, len(regions))
 	for i, r := range regions {
@@ -44,6 +47,9 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	log.Info().Strs("regions", codes).Bool("dry_run", opts.DryRun).Str("ticket", opts.Ticket).Msg("pass started")
 
 	for _, r := range regions {
+		if stopping(opts.Stopping) {
+			break // the regions not read are read by the next pass
+		}
 		sum.Regions = append(sum.Regions, s.runRegion(ctx, log, sum.Pass, r, opts))
 	}
 	sum.Duration = s.now().Sub(started)
@@ -97,6 +103,9 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	g.SetLimit(limit)
 	for i, t := range chosen {
 		g.Go(func() error {
+			if stopping(opts.Stopping) {
+				return nil // left for the next pass
+			}
 			results[i] = s.handleSafely(ctx, log, pass, r, t, opts.DryRun)
 			return nil
 		})
@@ -107,8 +116,21 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 			rs.Orders = append(rs.Orders, *res)
 		}
 	}
+	if stopping(opts.Stopping) {
+		log.Info().Int("handled", len(rs.Orders)).Msg("stopping: the orders not started are left for the next pass")
+	}
 	rs.Duration = s.now().Sub(started)
 	return rs
+}
+
+// stopping reports whether stop is closed.
+func stopping(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // handleSafely handles one order and logs its outcome; a panic becomes the

@@ -400,3 +400,40 @@ func TestTheLogCheckFindsEveryFormOfANumber(t *testing.T) {
 		t.Errorf("the check finds %d numbers in a log line without any", n)
 	}
 }
+
+func TestAStoppingPassStartsNoMoreOrders(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.syncer.Concurrency = 1
+	w.accounts(adult, otherAdult, luhnExample)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("07", w.lockOrder("07", "56", otherAdult))
+	w.add("12", w.lockOrder("12", "101", luhnExample))
+	stop := make(chan struct{})
+	// The form service of 07 asks the pass to stop while the first order
+	// is under way.
+	w.regions["07"].forms.SetFault(func(c cosmictest.Call) *cosmictest.Fault {
+		if c.Ref == "F-07-55" {
+			close(stop)
+		}
+		return nil
+	})
+
+	sum := w.pass(sync.Options{Stopping: stop, Pass: "p-stopping"})
+
+	if sum.Pass != "p-stopping" {
+		t.Errorf("pass id = %q, want the one given", sum.Pass)
+	}
+	if len(sum.Regions) != 1 || len(sum.Regions[0].Orders) != 1 {
+		t.Fatalf("summary = %+v, want only the order under way", sum.Regions)
+	}
+	w.expect(sum, "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
+	if w.updates("07", "56") != 0 || w.updates("12", "101") != 0 {
+		t.Error("orders started after the pass was asked to stop")
+	}
+
+	// The next pass takes up what was left.
+	sum = w.pass()
+	w.expect(sum, "07", "56", lockworker.OutcomeResolved, lockworker.ReasonNone)
+	w.expect(sum, "12", "101", lockworker.OutcomeResolved, lockworker.ReasonNone)
+}

@@ -106,6 +106,11 @@ const defaultConcurrency = 4
 
 // Options narrow a pass.
 type Options struct {
+	// Pass is the pass's identifier; NewPassID makes one when empty.
+	Pass string
+	// Stopping, when closed, stops the pass from starting more orders: those
+	// not yet started are left for the next pass, those under way finish.
+	Stopping <-chan struct{}
 	// Region, when set, is the code of the only region to read.
 	Region string
 	// Ticket, when set, is the only ticket to handle.
@@ -121,9 +126,9 @@ func (s *Syncer) now() time.Time {
 	return time.Now()
 }
 
-// newPassID returns an identifier of a pass that sorts by time and is
-// unique across processes.
-func newPassID(t time.Time) string {
+// NewPassID returns an identifier of a pass started at t that sorts by time
+// and is unique across processes.
+func NewPassID(t time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return t.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
