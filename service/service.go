@@ -1,0 +1,272 @@
+// Package service runs lockworker unattended: a pass on a robfig/cron
+// schedule, the admin HTTP listener (a manual re-sync, health, readiness and
+// metrics), and a graceful stop. A pass never runs beside another, whether
+// the schedule or an operator started it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	gosync "sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/lockworker/lockworker/sync"
+)
+
+// Syncer runs a pass.
+type Syncer interface {
+	RunOnce(ctx context.Context, opts sync.Options) (sync.Summary, error)
+}
+
+// Store is what the service asks of the lock store.
+type Store interface {
+	Ping(ctx context.Context) error
+}
+
+// Region names a configured region.
+type Region struct{ Code, Name string }
+
+// Config configures a Service.
+type Config struct {
+	// Schedule is when passes run, in robfig/cron syntax with descriptors.
+	Schedule string
+	// Regions are the configured regions, for readiness.
+	Regions []Region
+	// Listen is the admin HTTP address; empty for none.
+	Listen string
+	// Token is the bearer token of POST /sync.
+	Token string
+	// StopGrace is how long a running pass may finish its orders under way
+	// after a stop is asked for, before they are cancelled; default 3s.
+	StopGrace time.Duration
+}
+
+// ErrBusy is returned by Sync when a pass is running.
+type ErrBusy struct{ Pass string }
+
+func (e *ErrBusy) Error() string { return fmt.Sprintf("pass %s is running", e.Pass) }
+
+// ErrStopping is returned by Sync when the service is stopping.
+var ErrStopping = errors.New("the service is stopping")
+
+// Service is lockworker's unattended service.
+type Service struct {
+	cfg      Config
+	schedule cron.Schedule
+	syncer   Syncer
+	store    Store
+	metrics  *Metrics
+	log      zerolog.Logger
+	now      func() time.Time
+
+	stopping chan struct{} // closed when the service starts to stop
+	passes   gosync.WaitGroup
+
+	mu       gosync.Mutex
+	running  string               // the running pass, "" when none
+	lastGood map[string]time.Time // by region code: when its orders were last read
+}
+
+// New returns a service; now is its clock (time.Now when nil).
+func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.Logger, now func() time.Time) (*Service, error) {
+	schedule, err := cron.ParseStandard(cfg.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", cfg.Schedule, err)
+	}
+	if cfg.StopGrace <= 0 {
+		cfg.StopGrace = 3 * time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{
+		cfg: cfg, schedule: schedule, syncer: syncer, store: store, metrics: metrics, log: log, now: now,
+		stopping: make(chan struct{}),
+		lastGood: map[string]time.Time{},
+	}, nil
+}
+
+// Run runs the service until ctx is done: a pass at once and then on the
+// schedule, and the admin listener. When ctx is done no new pass starts, the
+// running pass finishes its orders under way (cancelled after StopGrace),
+// and Run returns nil. It returns an error only when it cannot start.
+func (s *Service) Run(ctx context.Context) error {
+	var admin *http.Server
+	if s.cfg.Listen != "" {
+		ln, err := net.Listen("tcp", s.cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		admin = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.log.Error().Err(err).Msg("admin listener stopped")
+			}
+		}()
+		s.log.Info().Str("listen", ln.Addr().String()).Msg("admin listener started")
+	}
+
+	// Passes run on a context of their own, cancelled only once a stop has
+	// waited StopGrace for them.
+	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelPasses()
+	scheduled := cron.FuncJob(func() { s.scheduledPass(passCtx) })
+	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cronLogger{s.log})))
+	c.Schedule(s.schedule, scheduled)
+	c.Start()
+	s.passes.Add(1)
+	go func() {
+		defer s.passes.Done()
+		s.scheduledPass(passCtx) // the first pass does not wait for the schedule
+	}()
+	s.log.Info().Str("schedule", s.cfg.Schedule).Msg("service started")
+
+	<-ctx.Done()
+	s.log.Info().Msg("stopping: no new pass starts")
+	s.mu.Lock() // so that Sync either sees the stop or is waited for
+	close(s.stopping)
+	s.mu.Unlock()
+	cronStopped := c.Stop()
+	done := make(chan struct{})
+	go func() {
+		<-cronStopped.Done()
+		s.passes.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.StopGrace):
+		s.log.Warn().Dur("grace", s.cfg.StopGrace).Msg("stopping: cancelling the orders still under way")
+		cancelPasses()
+		<-done
+	}
+	if admin != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if err := admin.Shutdown(shutdownCtx); err != nil {
+			s.log.Warn().Err(err).Msg("admin listener did not stop in time")
+		}
+	}
+	s.log.Info().Msg("service stopped")
+	return nil
+}
+
+// scheduledPass runs a pass for the schedule; one that finds another pass
+// running is skipped.
+func (s *Service) scheduledPass(ctx context.Context) {
+	_, err := s.Sync(ctx, sync.Options{}, "schedule")
+	var busy *ErrBusy
+	switch {
+	case errors.As(err, &busy):
+		s.log.Info().Str("running", busy.Pass).Msg("scheduled pass skipped: another pass is running")
+	case errors.Is(err, ErrStopping):
+	case err != nil:
+		s.log.Error().Err(err).Msg("scheduled pass")
+	}
+}
+
+// Sync runs one pass now unless another is running (ErrBusy) or the service
+// is stopping (ErrStopping). trigger says who asked, for the metrics.
+func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (sum sync.Summary, err error) {
+	s.mu.Lock()
+	select {
+	case <-s.stopping:
+		s.mu.Unlock()
+		return sync.Summary{}, ErrStopping
+	default:
+	}
+	if s.running != "" {
+		running := s.running
+		s.mu.Unlock()
+		return sync.Summary{}, &ErrBusy{Pass: running}
+	}
+	opts.Pass = sync.NewPassID(s.now())
+	opts.Stopping = s.stopping
+	s.running = opts.Pass
+	s.passes.Add(1)
+	s.mu.Unlock()
+
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error().Str("pass", opts.Pass).Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("pass panicked")
+			err = fmt.Errorf("pass %s panicked: %v", opts.Pass, v)
+		}
+		s.mu.Lock()
+		s.running = ""
+		s.mu.Unlock()
+		s.passes.Done()
+	}()
+
+	sum, err = s.syncer.RunOnce(ctx, opts)
+	if err != nil {
+		return sum, err
+	}
+	s.record(sum, trigger)
+	return sum, nil
+}
+
+// record notes a finished pass: each region read is good as of now.
+func (s *Service) record(sum sync.Summary, trigger string) {
+	now := s.now()
+	s.mu.Lock()
+	for _, r := range sum.Regions {
+		if r.Error == "" {
+			s.lastGood[r.Code] = now
+		}
+	}
+	s.mu.Unlock()
+	if s.metrics != nil {
+		s.metrics.observePass(sum, trigger, now)
+	}
+}
+
+// interval is the time between two passes of the schedule, from now on.
+func (s *Service) interval() time.Duration {
+	next := s.schedule.Next(s.now())
+	return s.schedule.Next(next).Sub(next)
+}
+
+// Unready returns why the service is not ready, nothing when it is: the lock
+// store is unreachable, or a region has had no good pass within three
+// schedule intervals (or none yet).
+func (s *Service) Unready(ctx context.Context) []string {
+	var problems []string
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(pingCtx); err != nil {
+		problems = append(problems, fmt.Sprintf("lock store: unreachable: %v", err))
+	}
+	limit := 3 * s.interval()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.cfg.Regions {
+		last, ok := s.lastGood[r.Code]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("region %s %s: no good pass yet", r.Code, r.Name))
+		case now.Sub(last) > limit:
+			problems = append(problems, fmt.Sprintf("region %s %s: last good pass %s ago, more than three schedule intervals (%s)",
+				r.Code, r.Name, now.Sub(last).Round(time.Second), limit))
+		}
+	}
+	return problems
+}
+
+// cronLogger gives cron's messages to zerolog.
+type cronLogger struct{ log zerolog.Logger }
+
+func (l cronLogger) Info(msg string, keysAndValues ...any) {
+	l.log.Debug().Fields(keysAndValues).Msg("cron: " + msg)
+}
+
+func (l cronLogger) Error(err error, msg string, keysAndValues ...any) {
+	l.log.Error().Err(err).Fields(keysAndValues).Msg("cron: " + msg)
+}

@@ -1,0 +1,409 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	gosync "sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/service"
+	"github.com/lockworker/lockworker/sync"
+)
+
+const adminToken = "admin-secret-token"
+
+var regions = []service.Region{{Code: "07", Name: "Region Kronoberg"}, {Code: "12", Name: "Region Skåne"}}
+
+// fakeSyncer runs passes by a function the test gives, and records them.
+type fakeSyncer struct {
+	mu    gosync.Mutex
+	calls []sync.Options
+	run   func(ctx context.Context, opts sync.Options) (sync.Summary, error)
+}
+
+func (f *fakeSyncer) RunOnce(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, opts)
+	run := f.run
+	f.mu.Unlock()
+	if run == nil {
+		return summary(opts, nil), nil
+	}
+	return run(ctx, opts)
+}
+
+func (f *fakeSyncer) passes() []sync.Options {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sync.Options(nil), f.calls...)
+}
+
+// summary is a pass over both regions, those in failed unread.
+func summary(opts sync.Options, failed map[string]bool) sync.Summary {
+	sum := sync.Summary{Pass: opts.Pass}
+	for _, r := range regions {
+		rs := sync.RegionSummary{Code: r.Code, Name: r.Name, Duration: 40 * time.Millisecond}
+		if failed[r.Code] {
+			rs.Error = "Easit answered 503"
+		} else {
+			rs.Orders = []sync.Result{
+				{Ticket: "55", Kind: lockworker.KindLock, Outcome: lockworker.OutcomeResolved},
+				{Ticket: "56", Kind: lockworker.KindLock, Outcome: lockworker.OutcomeManual, Reason: lockworker.ReasonNoAccount},
+			}
+		}
+		sum.Regions = append(sum.Regions, rs)
+	}
+	return sum
+}
+
+type fakeStore struct {
+	mu   gosync.Mutex
+	down bool
+}
+
+func (s *fakeStore) Ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func (s *fakeStore) setDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+type env struct {
+	svc    *service.Service
+	syncer *fakeSyncer
+	store  *fakeStore
+	clock  *clock
+	http   *httptest.Server
+}
+
+type clock struct {
+	mu gosync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+// setup returns a service on "@every 2m" with a fake syncer and store, its
+// admin API served by an httptest server.
+func setup(t *testing.T) *env {
+	t.Helper()
+	e := &env{syncer: &fakeSyncer{}, store: &fakeStore{}, clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
+	metrics := service.NewMetrics(func(context.Context) (int64, error) { return 3, nil })
+	svc, err := service.New(service.Config{Schedule: "@every 2m", Regions: regions, Token: adminToken},
+		e.syncer, e.store, metrics, zerolog.New(zerolog.NewTestWriter(t)), e.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	e.http = httptest.NewServer(svc.Handler())
+	t.Cleanup(e.http.Close)
+	return e
+}
+
+func (e *env) do(t *testing.T, method, path, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.http.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func TestSyncNeedsTheToken(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, token := range []string{"", "wrong", adminToken + "x", strings.ToUpper(adminToken)} {
+		if status, _ := e.do(t, http.MethodPost, "/sync", token); status != http.StatusUnauthorized {
+			t.Errorf("token %q: status %d, want 401", token, status)
+		}
+	}
+	if n := len(e.syncer.passes()); n != 0 {
+		t.Errorf("%d passes ran without the token", n)
+	}
+
+	status, body := e.do(t, http.MethodPost, "/sync?region=07&ticket=55", adminToken)
+
+	if status != http.StatusOK {
+		t.Fatalf("status %d: %s", status, body)
+	}
+	var got struct {
+		Pass    string `json:"pass"`
+		OK      bool   `json:"ok"`
+		Regions []struct {
+			Code   string `json:"code"`
+			Orders []struct {
+				Ticket  string `json:"ticket"`
+				Outcome string `json:"outcome"`
+			} `json:"orders"`
+		} `json:"regions"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		t.Fatal(err)
+	}
+	passes := e.syncer.passes()
+	if len(passes) != 1 || passes[0].Region != "07" || passes[0].Ticket != "55" {
+		t.Fatalf("passes = %+v, want one for region 07, ticket 55", passes)
+	}
+	if got.Pass == "" || got.Pass != passes[0].Pass || !got.OK || len(got.Regions) != 2 || got.Regions[0].Orders[0].Outcome != "resolved" {
+		t.Errorf("summary = %+v", got)
+	}
+}
+
+func TestSyncOfAnUnknownRegionIsABadRequest(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	if status, body := e.do(t, http.MethodPost, "/sync?region=99", adminToken); status != http.StatusBadRequest || !strings.Contains(body, "99") {
+		t.Errorf("status %d: %s", status, body)
+	}
+}
+
+func TestAManualSyncNeverRunsBesideAPass(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	started, release := make(chan string), make(chan struct{})
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		started <- opts.Pass
+		<-release
+		return summary(opts, nil), nil
+	}
+	first := make(chan int)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, e.http.URL+"/sync", nil)
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	running := <-started
+
+	status, body := e.do(t, http.MethodPost, "/sync", adminToken)
+
+	if status != http.StatusConflict {
+		t.Fatalf("status %d, want 409", status)
+	}
+	var busy struct{ Pass string }
+	if err := json.Unmarshal([]byte(body), &busy); err != nil || busy.Pass != running {
+		t.Errorf("409 body %s, want one naming pass %s", body, running)
+	}
+	close(release)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the first sync: status %d, want 200", status)
+	}
+}
+
+func TestAPanickingPassDoesNotStopTheNext(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.syncer.run = func(context.Context, sync.Options) (sync.Summary, error) { panic("bug") }
+	if _, err := e.svc.Sync(context.Background(), sync.Options{}, "manual"); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Errorf("Sync: %v, want the panic as an error", err)
+	}
+	e.syncer.run = nil
+	if _, err := e.svc.Sync(context.Background(), sync.Options{}, "manual"); err != nil {
+		t.Errorf("the pass after the panic: %v", err)
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	ready := func() (int, string) { return e.do(t, http.MethodGet, "/readyz", "") }
+
+	// No region is ready before its first good pass.
+	if status, body := ready(); status != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "07 Region Kronoberg: no good pass yet") || !strings.Contains(body, "12 Region Skåne: no good pass yet") {
+		t.Errorf("before any pass: %d %s", status, body)
+	}
+
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		return summary(opts, map[string]bool{"12": true}), nil
+	}
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+	if status, body := ready(); status != http.StatusServiceUnavailable || strings.Contains(body, "07") || !strings.Contains(body, "12 Region Skåne") {
+		t.Errorf("with region 12 unread: %d %s, want only 12 named", status, body)
+	}
+
+	e.syncer.run = nil
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+	if status, body := ready(); status != http.StatusOK {
+		t.Errorf("after a good pass: %d %s", status, body)
+	}
+
+	// Region 12 fails from now on: it stays ready for three intervals of
+	// the schedule (6 minutes), and then is named.
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		return summary(opts, map[string]bool{"12": true}), nil
+	}
+	e.clock.Advance(6 * time.Minute)
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+	if status, _ := ready(); status != http.StatusOK {
+		t.Errorf("6 minutes after its last good pass: %d, want still ready", status)
+	}
+	e.clock.Advance(time.Second)
+	if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, "12 Region Skåne: last good pass 6m1s ago") || strings.Contains(body, "07") {
+		t.Errorf("past three intervals: %d %s", status, body)
+	}
+
+	// It recovers with its next good pass.
+	e.syncer.run = nil
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+	if status, body := ready(); status != http.StatusOK {
+		t.Errorf("after recovering: %d %s", status, body)
+	}
+
+	// An unreachable lock store is unready too.
+	e.store.setDown(true)
+	if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, "lock store: unreachable") {
+		t.Errorf("with the store down: %d %s", status, body)
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	if status, body := e.do(t, http.MethodGet, "/healthz", ""); status != http.StatusOK || strings.TrimSpace(body) != "ok" {
+		t.Errorf("healthz: %d %q", status, body)
+	}
+}
+
+func TestMetricsCountWhatPassesDid(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+	e.svc.Sync(context.Background(), sync.Options{}, "manual")
+
+	_, body := e.do(t, http.MethodGet, "/metrics", "")
+
+	for _, want := range []string{
+		`lockworker_orders_total{kind="lock",outcome="resolved",reason="",region="07"} 2`,
+		`lockworker_orders_total{kind="lock",outcome="manual",reason="no_account",region="12"} 2`,
+		`lockworker_passes_total{trigger="manual"} 1`,
+		`lockworker_passes_total{trigger="schedule"} 1`,
+		`lockworker_pass_duration_seconds_count{region="07"} 2`,
+		`lockworker_last_successful_pass_timestamp_seconds{region="12"} 1.795428e+09`,
+		`lockworker_active_locks 3`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") && !strings.HasPrefix(line, "lockworker_") {
+			t.Errorf("a metric not named lockworker_…: %s", line)
+		}
+	}
+}
+
+func TestRunPassesOnTheScheduleAndStopsCleanly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		syncer := &fakeSyncer{}
+		svc, err := service.New(service.Config{Schedule: "@every 1s", Regions: regions},
+			syncer, &fakeStore{}, nil, zerolog.New(zerolog.NewTestWriter(t)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		// One pass at start, then one a second.
+		if n := len(syncer.passes()); n != 4 {
+			t.Errorf("%d passes in 3.5 s, want 4", n)
+		}
+
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if _, err := svc.Sync(context.Background(), sync.Options{}, "manual"); !errors.Is(err, service.ErrStopping) {
+			t.Errorf("Sync after the stop: %v, want ErrStopping", err)
+		}
+	})
+}
+
+func TestAStopLetsTheRunningPassFinishItsOrders(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		syncer := &fakeSyncer{}
+		var sawStopping, cancelled bool
+		syncer.run = func(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+			<-opts.Stopping              // the pass is asked to start no more orders…
+			sawStopping = true           //
+			time.Sleep(time.Second)      // …and finishes the one under way,
+			cancelled = ctx.Err() != nil // uncancelled within the grace.
+			return summary(opts, nil), nil
+		}
+		svc, _ := service.New(service.Config{Schedule: "@every 1m", Regions: regions},
+			syncer, &fakeStore{}, nil, zerolog.New(zerolog.NewTestWriter(t)), nil)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+		synctest.Wait()
+
+		begun := time.Now()
+		stop()
+		<-done
+		if !sawStopping || cancelled {
+			t.Errorf("the pass saw stopping %v, was cancelled %v; want stopping and not cancelled", sawStopping, cancelled)
+		}
+		if took := time.Since(begun); took != time.Second {
+			t.Errorf("the stop took %s, want the second the pass needed", took)
+		}
+	})
+}
+
+func TestAStopCancelsAPassThatOutlastsTheGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		syncer := &fakeSyncer{}
+		syncer.run = func(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+			<-ctx.Done() // an order stuck on a slow Easit
+			return summary(opts, nil), nil
+		}
+		svc, _ := service.New(service.Config{Schedule: "@every 1m", Regions: regions, StopGrace: 3 * time.Second},
+			syncer, &fakeStore{}, nil, zerolog.New(zerolog.NewTestWriter(t)), nil)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+		synctest.Wait()
+
+		begun := time.Now()
+		stop()
+		<-done
+		if took := time.Since(begun); took != 3*time.Second {
+			t.Errorf("the stop took %s, want the grace of 3s", took)
+		}
+	})
+}
