@@ -206,3 +206,33 @@ func TestHideConfigSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestTheDeploymentExampleIsValid loads deploy/lockworker.example.yaml as
+// systemd would hand it its credentials.
+func TestTheDeploymentExampleIsValid(t *testing.T) {
+	t.Parallel()
+	creds := t.TempDir()
+	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key"} {
+		if err := os.WriteFile(filepath.Join(creds, name), []byte(name+"-value\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := map[string]string{
+		"CREDENTIALS_DIRECTORY":   creds,
+		"LOCKWORKER_POSTGRES_URL": "postgres://lockworker@db.internal:5432/lockworker?sslmode=verify-full",
+		"LOCKWORKER_ADMIN_LISTEN": "127.0.0.1:8080",
+	}
+	cfg, err := Load("../deploy/lockworker.example.yaml", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LockStore.Driver != "postgres" || len(cfg.Regions) != 2 || cfg.Admin.Token.Reveal() != "admin-token-value" {
+		t.Errorf("config = %+v", cfg)
+	}
+	if cfg.Regions[1].Easit.Fields.Personnummer != "Patientens personnummer" || cfg.Regions[1].Easit.Statuses.Resolved != "Avslutad" {
+		t.Errorf("region 12's overrides were not read: %+v", cfg.Regions[1].Easit)
+	}
+	if cfg.Log.PseudonymKeyFile != filepath.Join(creds, "pseudonym-key") {
+		t.Errorf("pseudonym_key_file = %q", cfg.Log.PseudonymKeyFile)
+	}
+}
