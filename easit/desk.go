@@ -170,14 +170,19 @@ func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
 	return nil
 }
 
-// Check reaches Easit as Tickets and Update will: GET /ping, then the first
-// page of the view with the API key. It also checks that the view has the
-// columns without which no order can be carried out, since a misnamed column
-// would otherwise send every order to manual handling.
-func (d *Desk) Check(ctx context.Context) error {
+// Ping checks that Easit answers: GET /ping, which needs no key.
+func (d *Desk) Ping(ctx context.Context) error {
 	if err := d.client.Ping(ctx); err != nil {
 		return fmt.Errorf("check Easit: %w", err)
 	}
+	return nil
+}
+
+// CheckView reads the first page of the view with the API key, as Tickets
+// will. It also checks that the view has the columns without which no order
+// can be carried out, since a misnamed column would otherwise send every
+// order to manual handling.
+func (d *Desk) CheckView(ctx context.Context) error {
 	page, err := d.client.ListItems(ctx, ListOptions{View: d.view, Page: 1, PageSize: 1})
 	if err != nil {
 		return fmt.Errorf("check Easit: read view %q with the API key: %w", d.view, err)

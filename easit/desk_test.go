@@ -250,7 +250,7 @@ func TestDeskUpdateErrors(t *testing.T) {
 	}
 }
 
-func TestDeskCheck(t *testing.T) {
+func TestDeskPingAndCheckView(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -287,13 +287,16 @@ func TestDeskCheck(t *testing.T) {
 			client := easit.NewClient(srv.URL(), key, easit.WithRetryWait(time.Millisecond, 2*time.Millisecond))
 			desk := easit.NewDesk(client, view, "VIS-1177-uppdatera", tt.fields)
 
-			err := desk.Check(t.Context())
+			err := desk.Ping(t.Context())
+			if err == nil {
+				err = desk.CheckView(t.Context())
+			}
 
 			switch {
 			case tt.wantErr == "" && err != nil:
-				t.Fatalf("Check: %v", err)
+				t.Fatalf("Ping, CheckView: %v", err)
 			case tt.wantErr != "" && (err == nil || !regexp.MustCompile(tt.wantErr).MatchString(err.Error())):
-				t.Fatalf("Check = %v, want an error matching %q", err, tt.wantErr)
+				t.Fatalf("Ping, CheckView = %v, want an error matching %q", err, tt.wantErr)
 			}
 		})
 	}

@@ -12,10 +12,10 @@ import (
 )
 
 func (a *app) accountsCommand() *cobra.Command {
-	accounts := &cobra.Command{
+	accounts := group(&cobra.Command{
 		Use:   "accounts",
 		Short: "Manage the existing 1177 accounts that locks apply to",
-	}
+	})
 	accounts.AddCommand(&cobra.Command{
 		Use:   "import FILE",
 		Short: "Add existing accounts, one personnummer a line",

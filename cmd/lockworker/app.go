@@ -29,7 +29,7 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
-// failedError means the command ran but did not succeed in full; it has said
+// errFailed means the command ran but did not succeed in full; it has said
 // why already.
 var errFailed = errors.New("failed")
 
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 }
 
 func (a *app) rootCommand() *cobra.Command {
-	root := &cobra.Command{
+	root := group(&cobra.Command{
 		Use:   "lockworker",
 		Short: "Locks and unlocks 1177 logins on the orders of regions' support desks",
 		Long: `lockworker carries out orders to lock or unlock a resident's login to the 1177
@@ -74,17 +74,36 @@ the region's form service, applies the change in the lock store and resolves the
 ticket. Orders it must not carry out go to manual handling with a reason.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-	}
+	})
+	root.CompletionOptions.DisableDefaultCmd = true
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "the configuration file (default: $LOCKWORKER_CONFIG)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		a.demoCommand(),
 		a.syncCommand(),
+		a.serveCommand(),
 		a.statusCommand(),
+		a.auditCommand(),
 		a.accountsCommand(),
+		a.checkCommand(),
 		a.versionCommand(),
 	)
 	return root
+}
+
+// group makes cmd, a command that only groups others, print its help when
+// called alone and refuse an unknown subcommand as a usage error. Left to
+// cobra, a mistyped subcommand ("accounts improt") would print the help and
+// exit 0 having done nothing, or at the root exit 1.
+func group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unknown command %q for %q (see --help)", args[0], cmd.CommandPath())
+		}
+		return nil
+	}
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	return cmd
 }
 
 // args checks the number of positional arguments, as a usage error.

@@ -44,7 +44,7 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			}
 			defer store.Close()
 
-			sum, err := a.newSyncer(cfg, store, log).RunOnce(ctx, opts)
+			sum, err := a.newSyncer(cfg, store, log, nil).RunOnce(ctx, opts)
 			if err != nil {
 				return err
 			}

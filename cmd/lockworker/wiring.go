@@ -14,6 +14,7 @@ import (
 	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/service"
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -56,8 +57,11 @@ func (a *app) newLogger(cfg *config.Config) (zerolog.Logger, error) {
 	return log, nil
 }
 
+// newJSONLogger returns a JSON logger on w. A pass logs from several
+// goroutines at once, so the writes are serialised: w need not be safe for
+// concurrent use (os.Stderr is, a bytes.Buffer of a test is not).
 func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
-	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
 }
 
 // openStore opens the configured lock store.
@@ -70,8 +74,8 @@ func (a *app) openStore(ctx context.Context, cfg *config.Config) (*lockstore.Sto
 }
 
 // newSyncer wires the configured regions' Easit and form service to the
-// lock store.
-func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger) *sync.Syncer {
+// lock store; metrics, when not nil, count their requests.
+func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger, metrics *service.Metrics) *sync.Syncer {
 	s := &sync.Syncer{
 		Store: store,
 		Policy: sync.Policy{
@@ -83,7 +87,13 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 		Now: a.now,
 	}
 	for _, r := range cfg.Regions {
-		client := easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal())
+		var easitOpts []easit.Option
+		var formOpts []cosmic.Option
+		if metrics != nil {
+			easitOpts = append(easitOpts, easit.WithObserver(metrics.EasitObserver(r.Code)))
+			formOpts = append(formOpts, cosmic.WithObserver(metrics.FormObserver(r.Code)))
+		}
+		client := easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal(), easitOpts...)
 		s.Regions = append(s.Regions, sync.Region{
 			Code:       r.Code,
 			Name:       r.Name,
@@ -93,7 +103,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			LockForm:   r.Forms.LockForm,
 			UnlockForm: r.Forms.UnlockForm,
 			Tickets:    easit.NewDesk(client, r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields)),
-			Forms:      cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal()),
+			Forms:      cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal(), formOpts...),
 		})
 	}
 	return s

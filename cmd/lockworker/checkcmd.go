@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lockworker/lockworker/config"
+	"github.com/lockworker/lockworker/cosmic"
+	"github.com/lockworker/lockworker/easit"
+)
+
+func (a *app) checkCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration and reach every region's Easit and form service",
+		Long: `Validate the configuration, then reach each region's Easit GO (GET /ping, and
+the order view read with the API key) and form service (GET /metadata with the
+token), printing one line per region and check. The exit status is 1 if any
+check fails, 2 if the configuration itself is invalid.`,
+		Args: args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
+			failed := 0
+			for _, r := range cfg.Regions {
+				for _, c := range regionChecks(r) {
+					ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+					err := c.run(ctx)
+					cancel()
+					result := "ok"
+					if err != nil {
+						failed++
+						result = "FAILED: " + err.Error()
+					}
+					fmt.Fprintf(tw, "%s %s\t%s\t%s\n", r.Code, r.Name, c.name, result)
+				}
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if failed > 0 {
+				fmt.Fprintf(a.stderr, "lockworker: %d checks failed\n", failed)
+				return errFailed
+			}
+			return nil
+		},
+	}
+}
+
+type check struct {
+	name string
+	run  func(context.Context) error
+}
+
+// regionChecks are the checks of one region, with the clients a pass uses.
+func regionChecks(r config.Region) []check {
+	desk := easit.NewDesk(easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal()),
+		r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields))
+	forms := cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal())
+	return []check{
+		{"easit ping", desk.Ping},
+		{"easit view " + r.Easit.View, desk.CheckView},
+		{"form service metadata", forms.Metadata},
+	}
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/lockworker/lockworker/service"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run unattended: passes on the schedule, and the admin HTTP listener",
+		Long: `Run a pass at once and then on the configured schedule, and serve the admin
+HTTP API (POST /sync, GET /healthz, /readyz, /metrics) on admin.listen.
+SIGTERM or SIGINT stops it: no new pass starts, the pass under way finishes the
+orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
+		Args: args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			log, err := a.newLogger(cfg)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			store, err := a.openStore(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+
+			metrics := service.NewMetrics(store.CountActiveLocks)
+			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal()}
+			for _, r := range cfg.Regions {
+				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
+			}
+			if svcCfg.Listen == "" {
+				log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
+			}
+			svc, err := service.New(svcCfg, a.newSyncer(cfg, store, log, metrics), store, metrics, log, a.now)
+			if err != nil {
+				return usageError{err}
+			}
+			return svc.Run(ctx)
+		},
+	}
+}
