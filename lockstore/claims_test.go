@@ -14,7 +14,11 @@ func testClaims(t *testing.T, b backend) {
 	record(t, s, manualOrder("07", "55", clk.Now()))
 
 	claim := func(ticket string, round int) func() (bool, error) {
-		return func() (bool, error) { return s.ClaimUpdate(t.Context(), "07", ticket, round) }
+		return func() (bool, error) { return s.ClaimUpdate(t.Context(), "07", ticket, round, clk.Now()) }
+	}
+	// claimSeenBefore claims as a process that saw the ticket d ago.
+	claimSeenBefore := func(d time.Duration) func() (bool, error) {
+		return func() (bool, error) { return s.ClaimUpdate(t.Context(), "07", "55", 1, clk.Now().Add(-d)) }
 	}
 	release := func(round int) func() (bool, error) {
 		return func() (bool, error) { return false, s.ReleaseUpdate(t.Context(), "07", "55", round) }
@@ -34,7 +38,8 @@ func testClaims(t *testing.T, b backend) {
 		{"after the lease another process may claim it", time.Second, claim("55", 1), true},
 		{"and then holds it alone", 0, claim("55", 1), false},
 		{"a process gives its claim back", time.Second, release(1), false},
-		{"and the update may be claimed again at once", 0, claim("55", 1), true},
+		{"one who saw the ticket before that may not claim it", 0, claimSeenBefore(time.Millisecond), false},
+		{"but the update may be claimed again at once", 0, claim("55", 1), true},
 		{"releasing another round gives nothing back", 0, release(2), false},
 		{"so the claim is still held", 0, claim("55", 1), false},
 		{"no other round can be claimed", lease, claim("55", 2), false},

@@ -3,6 +3,7 @@ package lockstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lockworker/lockworker"
 	"gorm.io/gorm"
@@ -35,13 +36,16 @@ func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.L
 }
 
 // ClaimUpdate takes the right to send the pending update of a ticket's
-// ledger entry at round, for the claim lease. It reports false when the entry
-// is not at that round, is confirmed already, or another process holds the
-// claim (its lease has not run out): then the caller must not send the update.
-func (s *Store) ClaimUpdate(ctx context.Context, region, ticket string, round int) (bool, error) {
+// ledger entry at round, for the claim lease. seen is when the caller saw the
+// ticket without the update. It reports false when the entry is not at that
+// round, is confirmed already, another process holds the claim (its lease has
+// not run out), or the last claim ended after seen, so that the update may
+// have reached the ticket since the caller looked: then the caller must not
+// send the update, and looks again on its next pass.
+func (s *Store) ClaimUpdate(ctx context.Context, region, ticket string, round int, seen time.Time) (bool, error) {
 	now := s.now()
 	res := s.pending(ctx, region, ticket, round).
-		Where("claim_until <= ?", now).
+		Where("claim_until <= ? AND claim_until <= ?", now, seen.UTC()).
 		Update("claim_until", now.Add(s.lease))
 	if res.Error != nil {
 		return false, fmt.Errorf("claim the update of ticket %q of region %q round %d: %w", ticket, region, round, res.Error)

@@ -136,7 +136,7 @@ func testClaimRace(t *testing.T, b backend) {
 		err     error
 	}
 	results := race(func(i int) result {
-		claimed, err := stores[i].ClaimUpdate(t.Context(), "07", "55", 1)
+		claimed, err := stores[i].ClaimUpdate(t.Context(), "07", "55", 1, clk.Now())
 		return result{claimed, err}
 	})
 

@@ -714,11 +714,11 @@ func testTimesInUTC(t *testing.T, b backend) {
 	// runs out exactly one lease after the decision was recorded.
 	record(t, s, manualOrder("07", "56", clk.Now()))
 	clk.Advance(lease - time.Microsecond)
-	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1); err != nil || claimed {
+	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1, clk.Now()); err != nil || claimed {
 		t.Errorf("ClaimUpdate before the lease ran out = %v, %v; want false", claimed, err)
 	}
 	clk.Advance(time.Microsecond)
-	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1); err != nil || !claimed {
+	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1, clk.Now()); err != nil || !claimed {
 		t.Errorf("ClaimUpdate when the lease ran out = %v, %v; want true", claimed, err)
 	}
 }
@@ -778,7 +778,7 @@ func testClosed(t *testing.T, b backend) {
 		{"CountActiveLocks", func() error { _, err := s.CountActiveLocks(ctx); return err }, "count active locks"},
 		{"Ledger", func() error { _, _, err := s.Ledger(ctx, "07", "55"); return err }, "read the ledger entry"},
 		{"Record", func() error { return s.Record(ctx, lockOrder("55", anna, start)) }, "record decision"},
-		{"ClaimUpdate", func() error { _, err := s.ClaimUpdate(ctx, "07", "55", 1); return err }, "claim the update"},
+		{"ClaimUpdate", func() error { _, err := s.ClaimUpdate(ctx, "07", "55", 1, time.Now()); return err }, "claim the update"},
 		{"ReleaseUpdate", func() error { return s.ReleaseUpdate(ctx, "07", "55", 1) }, "release the update"},
 		{"ConfirmUpdate", func() error { return s.ConfirmUpdate(ctx, "07", "55", 1) }, "confirm the update"},
 		{"Audit", func() error { _, err := s.Audit(ctx, lockworker.AuditFilter{}); return err }, "read the audit trail"},

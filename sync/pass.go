@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
@@ -80,6 +81,14 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	log = log.With().Str("region", r.Code).Logger()
 	rs := RegionSummary{Code: r.Code, Name: r.Name}
 
+	// The view shows each ticket as it was at some time after started; seen
+	// is the latest time it surely shows, whatever the clocks of other
+	// processes say.
+	skew := s.ClockSkew
+	if skew <= 0 {
+		skew = defaultClockSkew
+	}
+	v := view{region: r, seen: started.Add(-skew)}
 	tickets, err := r.Tickets.Tickets(ctx)
 	if err != nil {
 		log.Error().Err(err).Msg("read the region's orders")
@@ -106,7 +115,7 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 			if stopping(opts.Stopping) {
 				return nil // left for the next pass
 			}
-			results[i] = s.handleSafely(ctx, log, pass, r, t, opts.DryRun)
+			results[i] = s.handleSafely(ctx, log, pass, v, t, opts.DryRun)
 			return nil
 		})
 	}
@@ -135,7 +144,7 @@ func stopping(stop <-chan struct{}) bool {
 
 // handleSafely handles one order and logs its outcome; a panic becomes the
 // order's error rather than the end of the pass.
-func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, r Region, t lockworker.Ticket, dryRun bool) (res *Result) {
+func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, dryRun bool) (res *Result) {
 	log = log.With().Str("ticket", t.ID).Logger()
 	defer func() {
 		if v := recover(); v != nil {
@@ -143,7 +152,7 @@ func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass stri
 			res = &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: "internal error"}
 		}
 	}()
-	res = s.handle(ctx, pass, r, t, dryRun)
+	res = s.handle(ctx, pass, v, t, dryRun)
 	if res == nil {
 		return nil
 	}
@@ -181,11 +190,18 @@ const (
 // race with a concurrent change.
 const maxConflicts = 3
 
+// view is a region's order view as one pass read it.
+type view struct {
+	region Region
+	// seen is the latest time the view surely reflects.
+	seen time.Time
+}
+
 // handle carries one ticket through a pass. It returns nil for a ticket the
 // pass does not act on.
-func (s *Syncer) handle(ctx context.Context, pass string, r Region, t lockworker.Ticket, dryRun bool) *Result {
+func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) *Result {
 	for attempt := 1; ; attempt++ {
-		res, err := s.handleOnce(ctx, pass, r, t, dryRun)
+		res, err := s.handleOnce(ctx, pass, v, t, dryRun)
 		if errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts {
 			continue
 		}
@@ -196,7 +212,8 @@ func (s *Syncer) handle(ctx context.Context, pass string, r Region, t lockworker
 	}
 }
 
-func (s *Syncer) handleOnce(ctx context.Context, pass string, r Region, t lockworker.Ticket, dryRun bool) (*Result, error) {
+func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) (*Result, error) {
+	r := v.region
 	st := r.Statuses
 	if t.Status != st.Open && t.Status != st.Waiting && t.Status != st.Resolved && t.Status != st.Manual {
 		return nil, nil
@@ -210,9 +227,14 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, r Region, t lockwo
 	}
 
 	if found && !entry.Confirmed() {
-		return s.finishPending(ctx, r, t, entry, dryRun)
+		return s.finishPending(ctx, v, t, entry, dryRun)
 	}
 	if t.Status != st.Open && t.Status != st.Waiting {
+		return nil, nil
+	}
+	if found && !entry.ConfirmedAt.Before(v.seen) {
+		// The view may predate the update: an open status in it is no
+		// re-submission (yet). The next pass looks again.
 		return nil, nil
 	}
 
@@ -251,7 +273,8 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, r Region, t lockwo
 // finishPending completes a decision recorded earlier whose ticket update
 // was not confirmed: if the ticket shows the update, it is confirmed;
 // otherwise the same update is sent again. The decision is never made again.
-func (s *Syncer) finishPending(ctx context.Context, r Region, t lockworker.Ticket, e lockworker.LedgerEntry, dryRun bool) (*Result, error) {
+func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket, e lockworker.LedgerEntry, dryRun bool) (*Result, error) {
+	r := v.region
 	res := &Result{Ticket: t.ID, Kind: e.Kind, Outcome: e.Outcome, Reason: e.Reason, Status: e.Status, Comment: e.Comment, Action: ActionNone}
 	switch {
 	case dryRun:
@@ -266,12 +289,12 @@ func (s *Syncer) finishPending(ctx context.Context, r Region, t lockworker.Ticke
 		// Someone else has moved the ticket on; there is nothing to send.
 		return nil, nil
 	}
-	claimed, err := s.Store.ClaimUpdate(ctx, r.Code, t.ID, e.Round)
+	claimed, err := s.Store.ClaimUpdate(ctx, r.Code, t.ID, e.Round, v.seen)
 	if err != nil {
 		return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("claim the update: %w", err))
 	}
 	if !claimed {
-		return nil, nil // another process is sending it
+		return nil, nil // another process is sending it, or the view predates the last attempt
 	}
 	if err := s.sendUpdate(ctx, r, t.ID, e.Round, e.Status, e.Comment); err != nil {
 		return nil, err

@@ -83,6 +83,7 @@ func TestAFailedUpdateIsSentOnceMoreAndNeverAppliedAgain(t *testing.T) {
 			}
 
 			e.SetFault(nil)
+			w.clock.Advance(2 * time.Minute)
 			res = result(t, w.pass(), "07", "55")
 
 			if res.Outcome != lockworker.OutcomeResolved || res.Action != sync.ActionResent {
@@ -102,6 +103,7 @@ func TestAFailedUpdateIsSentOnceMoreAndNeverAppliedAgain(t *testing.T) {
 			}
 
 			// And then the ticket rests.
+			w.clock.Advance(2 * time.Minute)
 			w.pass()
 			if n := e.Updates("55"); n != 1 {
 				t.Errorf("%d updates after a third pass, want 1", n)
@@ -161,6 +163,7 @@ func TestAReSubmittedOrderIsDecidedAfresh(t *testing.T) {
 	fixed := w.lockOrder("07", "55", adult).form
 	w.regions["07"].forms.Put(*fixed)
 	w.regions["07"].easit.SetStatus("55", statuses.Open)
+	w.clock.Advance(2 * time.Minute)
 	res := result(t, w.pass(), "07", "55")
 
 	if res.Outcome != lockworker.OutcomeResolved {
@@ -172,6 +175,7 @@ func TestAReSubmittedOrderIsDecidedAfresh(t *testing.T) {
 
 	// Re-submitted once more, the rules keep the store right: nothing to do.
 	w.regions["07"].easit.SetStatus("55", statuses.Open)
+	w.clock.Advance(2 * time.Minute)
 	if res := result(t, w.pass(), "07", "55"); res.Outcome != lockworker.OutcomeNoop {
 		t.Errorf("re-submitted after the lock: %s, want noop", res.Outcome)
 	}
@@ -436,4 +440,83 @@ func TestAStoppingPassStartsNoMoreOrders(t *testing.T) {
 	sum = w.pass()
 	w.expect(sum, "07", "56", lockworker.OutcomeResolved, lockworker.ReasonNone)
 	w.expect(sum, "12", "101", lockworker.OutcomeResolved, lockworker.ReasonNone)
+}
+
+// staleTickets is a view read before the world changed: another process's
+// read that is still under way.
+type staleTickets struct {
+	desk     sync.Tickets
+	snapshot []lockworker.Ticket
+}
+
+func (s staleTickets) Update(ctx context.Context, u lockworker.TicketUpdate) error {
+	return s.desk.Update(ctx, u)
+}
+
+func (s staleTickets) Tickets(context.Context) ([]lockworker.Ticket, error) { return s.snapshot, nil }
+
+// otherProcess is a second lockworker process on the same lock store and
+// Easit, whose view of region 07 is the snapshot given.
+func (w *world) otherProcess(snapshot []lockworker.Ticket) *sync.Syncer {
+	other := *w.syncer
+	other.Regions = append([]sync.Region(nil), w.syncer.Regions...)
+	other.Regions[0].Tickets = staleTickets{desk: w.syncer.Regions[0].Tickets, snapshot: snapshot}
+	return &other
+}
+
+func TestAViewReadBeforeAnUpdateIsNotTrusted(t *testing.T) {
+	t.Parallel()
+	t.Run("to show a re-submission", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		w.accounts(adult)
+		w.add("07", w.lockOrder("07", "55", adult))
+		before, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.pass() // this process resolves 55 …
+
+		// … while the other still holds the view it read before.
+		sum, err := w.otherProcess(before).RunOnce(context.Background(), sync.Options{Region: "07"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(sum.Regions[0].Orders); n != 0 {
+			t.Errorf("the other process acted on %d orders of its stale view: %+v", n, sum.Regions[0].Orders)
+		}
+		if c := w.regions["07"].easit.Comments("55"); len(c) != 1 {
+			t.Errorf("comments = %q, want one", c)
+		}
+	})
+	t.Run("to lack an update whose outcome was uncertain", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		w.accounts(adult)
+		w.add("07", w.lockOrder("07", "55", adult))
+		before, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := w.regions["07"].easit
+		e.SetFault(failImports(easittest.Fault{AfterApply: true, Status: http.StatusGatewayTimeout}))
+		w.pass() // the update arrives, but this process cannot know it
+		e.SetFault(nil)
+
+		if _, err := w.otherProcess(before).RunOnce(context.Background(), sync.Options{Region: "07"}); err != nil {
+			t.Fatal(err)
+		}
+		if c := e.Comments("55"); len(c) != 1 {
+			t.Errorf("comments = %q, want the one that arrived, not sent again", c)
+		}
+
+		// A view read later shows the update, which is then confirmed.
+		w.clock.Advance(2 * time.Minute)
+		if res := result(t, w.pass(), "07", "55"); res.Action != sync.ActionConfirmed {
+			t.Errorf("a later pass: %s, want confirmed", res.Action)
+		}
+		if c := e.Comments("55"); len(c) != 1 {
+			t.Errorf("comments = %q, want one", c)
+		}
+	})
 }

@@ -42,8 +42,9 @@ type Store interface {
 	// decision was based on has changed.
 	Record(ctx context.Context, d lockworker.Decision) error
 	// ClaimUpdate takes the right to send a recorded decision's ticket
-	// update; false when another process holds it.
-	ClaimUpdate(ctx context.Context, region, ticket string, round int) (bool, error)
+	// update, seen missing from the ticket at seen; false when another
+	// process holds it, or an attempt ended after seen.
+	ClaimUpdate(ctx context.Context, region, ticket string, round int, seen time.Time) (bool, error)
 	ReleaseUpdate(ctx context.Context, region, ticket string, round int) error
 	ConfirmUpdate(ctx context.Context, region, ticket string, round int) error
 	RecordPass(ctx context.Context, p lockworker.PassRecord) error
@@ -100,9 +101,18 @@ type Syncer struct {
 	// Concurrency bounds how many orders of one region are handled at once;
 	// defaultConcurrency when zero.
 	Concurrency int
+	// ClockSkew bounds how far the clocks of processes sharing the lock store
+	// may differ; defaultClockSkew when zero. A view read less than this
+	// before a ticket's update was confirmed (or last attempted) is not
+	// trusted to show it: the ticket is left for the next pass, so that no
+	// update is sent twice and no stale view is taken for a re-submission.
+	ClockSkew time.Duration
 }
 
-const defaultConcurrency = 4
+const (
+	defaultConcurrency = 4
+	defaultClockSkew   = 10 * time.Second
+)
 
 // Options narrow a pass.
 type Options struct {
