@@ -27,6 +27,7 @@ type Config struct {
 	// with descriptors such as "@every 2m". Default "@every 2m".
 	Schedule string   `yaml:"schedule"`
 	Policy   Policy   `yaml:"policy"`
+	Limits   Limits   `yaml:"limits"`
 	Regions  []Region `yaml:"regions"`
 	Admin    Admin    `yaml:"admin"`
 	Log      Log      `yaml:"log"`
@@ -38,6 +39,10 @@ type LockStore struct {
 	Driver string `yaml:"driver"`
 	// DSN is a file for sqlite (default "lockworker.db"), a URL for postgres.
 	DSN Secret `yaml:"dsn"`
+	// ClaimLease is how long a process holds the right to send a ticket's
+	// update before another may take it over, should the first have died.
+	// It must be at least twice limits.easit_timeout. Default 2m.
+	ClaimLease time.Duration `yaml:"claim_lease"`
 }
 
 // Policy holds the rules' settings.
@@ -50,6 +55,18 @@ type Policy struct {
 	// FormWait is how long after a ticket was created its form is waited
 	// for before the order goes to manual handling. Default 72h.
 	FormWait time.Duration `yaml:"form_wait"`
+}
+
+// Limits bound what lockworker asks of the regions' systems.
+type Limits struct {
+	// ConcurrentOrders is how many orders of one region are handled at once.
+	// Default 4.
+	ConcurrentOrders int `yaml:"concurrent_orders"`
+	// EasitRequestsPerSecond bounds the requests to each region's Easit,
+	// retries included. Default 10.
+	EasitRequestsPerSecond float64 `yaml:"easit_requests_per_second"`
+	// EasitTimeout is how long one request to Easit may take. Default 30s.
+	EasitTimeout time.Duration `yaml:"easit_timeout"`
 }
 
 // Region is one region: its Easit GO and its form service.
@@ -143,9 +160,10 @@ var (
 // Default returns the configuration that an empty file gives.
 func Default() Config {
 	return Config{
-		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db"},
+		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
+		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
 		Log:       Log{Level: "info"},
 	}
 }
@@ -316,6 +334,20 @@ func (c *Config) Validate() error {
 	}
 	if c.Policy.FormWait < 0 {
 		bad("policy.form_wait", "must not be negative")
+	}
+	if c.Limits.ConcurrentOrders < 1 || c.Limits.ConcurrentOrders > 64 {
+		bad("limits.concurrent_orders", "must be from 1 to 64, not %d", c.Limits.ConcurrentOrders)
+	}
+	if c.Limits.EasitRequestsPerSecond <= 0 {
+		bad("limits.easit_requests_per_second", "must be positive")
+	}
+	if c.Limits.EasitTimeout <= 0 {
+		bad("limits.easit_timeout", "must be positive")
+	}
+	if c.LockStore.ClaimLease < 2*c.Limits.EasitTimeout {
+		// A lease that can run out while its holder still waits for Easit
+		// would let a second process send the same comment.
+		bad("lockstore.claim_lease", "must be at least twice limits.easit_timeout (%s), not %s", 2*c.Limits.EasitTimeout, c.LockStore.ClaimLease)
 	}
 
 	if len(c.Regions) == 0 {

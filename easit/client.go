@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
 )
 
 // The operations that Client reports to its observer and names in its errors.
@@ -62,6 +63,7 @@ type settings struct {
 	waitMin, waitMax time.Duration
 	httpClient       *http.Client
 	observer         func(op string, status int)
+	limiter          *rate.Limiter
 }
 
 // WithTimeout sets how long one HTTP attempt may take (default 30s).
@@ -89,6 +91,10 @@ func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpC
 func WithObserver(observe func(op string, status int)) Option {
 	return func(s *settings) { s.observer = observe }
 }
+
+// WithRateLimit makes every HTTP attempt, retries included, wait for limiter,
+// so that one region's Easit gets no more requests a second than it allows.
+func WithRateLimit(limiter *rate.Limiter) Option { return func(s *settings) { s.limiter = limiter } }
 
 // NewClient returns a client of the Easit GO at baseURL, whose API lives under
 // baseURL + "/integration-api", authenticating with apiKey.
@@ -123,6 +129,9 @@ func NewClient(baseURL, apiKey string, opts ...Option) *Client {
 	rc.AddRetryHook(keepLastAnswer)
 	if s.observer != nil {
 		hc.Transport = observedTransport{next: hc.Transport, observe: s.observer}
+	}
+	if s.limiter != nil {
+		hc.Transport = limitedTransport{next: hc.Transport, limiter: s.limiter}
 	}
 	return &Client{rc: rc, apiKey: apiKey, readBudget: s.readBudget}
 }
@@ -255,6 +264,20 @@ func keepLastAnswer(resp *resty.Response, _ error) {
 	if info, ok := resp.Request.Context().Value(callKey{}).(*callInfo); ok {
 		info.lastAnswer = resp
 	}
+}
+
+// limitedTransport holds each HTTP attempt back until its rate limiter allows
+// it. An attempt whose context ends while it waits is not sent at all.
+type limitedTransport struct {
+	next    http.RoundTripper
+	limiter *rate.Limiter
+}
+
+func (t limitedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := t.limiter.Wait(r.Context()); err != nil {
+		return nil, &notSentError{err: fmt.Errorf("wait for the rate limit: %w", err)}
+	}
+	return t.next.RoundTrip(r)
 }
 
 // observedTransport reports every HTTP attempt to the client's observer.

@@ -87,8 +87,15 @@ func Uncertain(err error) bool {
 }
 
 // notSent reports whether err shows that the request never left: the
-// connection to Easit could not be made.
+// connection to Easit could not be made, or the rate limit held it back.
 func notSent(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	var held *notSentError
+	return errors.As(err, &held) || (errors.As(err, &op) && op.Op == "dial")
 }
+
+// notSentError is a request that was held back and never sent.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/config"
@@ -66,7 +67,8 @@ func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 
 // openStore opens the configured lock store.
 func (a *app) openStore(ctx context.Context, cfg *config.Config) (*lockstore.Store, error) {
-	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(), lockstore.Options{Now: a.now})
+	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(),
+		lockstore.Options{Now: a.now, ClaimLease: cfg.LockStore.ClaimLease})
 	if err != nil {
 		return nil, fmt.Errorf("open the lock store: %w", err)
 	}
@@ -83,11 +85,14 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			FormMaxAge:      cfg.Policy.FormMaxAge,
 			FormWait:        cfg.Policy.FormWait,
 		},
-		Log: log,
-		Now: a.now,
+		Log:         log,
+		Now:         a.now,
+		Concurrency: cfg.Limits.ConcurrentOrders,
 	}
 	for _, r := range cfg.Regions {
-		var easitOpts []easit.Option
+		// Each region's Easit has a limit of its own.
+		limiter := rate.NewLimiter(rate.Limit(cfg.Limits.EasitRequestsPerSecond), 1)
+		easitOpts := []easit.Option{easit.WithRateLimit(limiter), easit.WithTimeout(cfg.Limits.EasitTimeout)}
 		var formOpts []cosmic.Option
 		if metrics != nil {
 			easitOpts = append(easitOpts, easit.WithObserver(metrics.EasitObserver(r.Code)))
