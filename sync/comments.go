@@ -12,7 +12,6 @@ import (
 // No comment ever holds the personnummer.
 type order struct {
 	region Region
-	ticket lockworker.Ticket
 }
 
 const service = "inloggningen till 1177 Vårdguidens e-tjänster"
@@ -86,7 +85,11 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	case lockworker.ReasonFormWithdrawn:
 		why = fmt.Sprintf("blankett %s är makulerad eller ersatt", form)
 	case lockworker.ReasonFormTypeMismatch:
-		why = fmt.Sprintf("blankett %s är inte en blankett för %s", form, map[lockworker.Kind]string{lockworker.KindLock: "låsning", lockworker.KindUnlock: "hävning av låsning"}[d.Kind])
+		what := "låsning"
+		if d.Kind == lockworker.KindUnlock {
+			what = "hävning av låsning"
+		}
+		why = fmt.Sprintf("blankett %s är inte en blankett för %s", form, what)
 	case lockworker.ReasonFormPatientMismatch:
 		why = fmt.Sprintf("blankett %s gäller en annan patient än ärendet", form)
 	case lockworker.ReasonFormRegionMismatch:

@@ -15,7 +15,7 @@ import (
 // returns an error only for a transient failure of the form service or the
 // lock store.
 func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now time.Time) (lockworker.Decision, error) {
-	o := order{region: r, ticket: t}
+	o := order{region: r}
 	d := lockworker.Decision{Region: r.Code, Ticket: t.ID}
 	d.Reporter, _ = single(t.Reporter)
 	d.ReporterHSAID, _ = single(t.ReporterHSAID)
