@@ -270,9 +270,10 @@ func (c *Client) get(ctx context.Context, op, path string) ([]byte, error) {
 	return resp.Body(), nil
 }
 
-// message returns what an error answer says, without the token: a service
-// that echoes the request in its diagnostics must not make the token reach the
-// logs.
+// message returns what an error answer says, shortened, without the token: a
+// service that echoes the request in its diagnostics must not make the token
+// reach the logs. The token goes before the text is cut, so that no part of
+// it can survive the cut.
 func (c *Client) message(resp *resty.Response) string {
 	msg := operationOutcomeText(resp.Body())
 	if msg == "" {
@@ -281,7 +282,7 @@ func (c *Client) message(resp *resty.Response) string {
 	if c.rest.Token != "" {
 		msg = strings.ReplaceAll(msg, c.rest.Token, "<token>")
 	}
-	return msg
+	return clip(msg)
 }
 
 // retryable reports whether a read should be tried again: after a network

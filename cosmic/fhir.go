@@ -132,7 +132,7 @@ func operationOutcomeText(body []byte) string {
 	}
 	// Fields folds the lines of a multi-line diagnostic, so that the message
 	// stays one line in a log.
-	return clip(strings.Join(strings.Fields(strings.Join(texts, "; ")), " "))
+	return strings.Join(strings.Fields(strings.Join(texts, "; ")), " ")
 }
 
 // clip shortens what a service said to a length fit for an error message.

@@ -201,7 +201,9 @@ func (c *Client) newError(op, method string, answer *resty.Response, err error) 
 	e := &Error{Op: op, Err: err}
 	if answer != nil && answer.RawResponse != nil {
 		e.StatusCode = answer.StatusCode()
-		e.Message = c.scrub(shorten(answer.Body()))
+		// The key goes before the text is cut, so that no part of it can
+		// survive the cut.
+		e.Message = shorten([]byte(c.scrub(string(answer.Body()))))
 	}
 	write := method != http.MethodGet
 	switch {

@@ -3,6 +3,7 @@ package sync_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
 	"strings"
 	gosync "sync"
@@ -81,8 +82,28 @@ type world struct {
 // clear when the test ends.
 func setup(t *testing.T) *world {
 	t.Helper()
+	return setupVariant(t, variant{})
+}
+
+// variant changes the test world before it starts, for the tests of faults
+// that need it: a smaller Easit page, a shorter Easit timeout, another
+// claim lease. The zero variant is the usual world.
+type variant struct {
+	// easitPageSize is the largest page the Easit servers give; 0 for
+	// their default.
+	easitPageSize int
+	// easitOptions are given to the Easit clients after the world's own,
+	// so that they take precedence.
+	easitOptions []easit.Option
+	// claimLease is the lock store's claim lease; 0 for its default.
+	claimLease time.Duration
+}
+
+// setupVariant is setup for a variant of the world.
+func setupVariant(t *testing.T, v variant) *world {
+	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
-	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now})
+	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
 	w.syncer = &sync.Syncer{
 		Store:  w.store,
 		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
@@ -93,13 +114,13 @@ func setup(t *testing.T) *world {
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},
 		{code: "12", name: "Region Skåne", org: "2321000255"},
 	} {
-		r.easit = easittest.NewServer(easittest.Config{APIKey: apiKey, Now: w.clock.Now})
+		r.easit = easittest.NewServer(easittest.Config{APIKey: apiKey, Now: w.clock.Now, PageSize: v.easitPageSize})
 		t.Cleanup(r.easit.Close)
 		r.forms = cosmictest.NewServer(cosmictest.Config{Token: token})
 		t.Cleanup(r.forms.Close)
 		w.regions[r.code] = r
-		client := easit.NewClient(r.easit.URL(), apiKey,
-			easit.WithRetryWait(time.Millisecond, 5*time.Millisecond), easit.WithReadBudget(time.Second), easit.WithTimeout(2*time.Second))
+		opts := []easit.Option{easit.WithRetryWait(time.Millisecond, 5*time.Millisecond), easit.WithReadBudget(time.Second), easit.WithTimeout(2 * time.Second)}
+		client := easit.NewClient(r.easit.URL(), apiKey, append(opts, v.easitOptions...)...)
 		w.syncer.Regions = append(w.syncer.Regions, sync.Region{
 			Code: r.code, Name: r.name, OrgNumber: r.org,
 			Kinds:    sync.Kinds(config.DefaultKinds),
@@ -294,6 +315,28 @@ func (w *world) updates(code string, tickets ...string) int {
 	return n
 }
 
+// testNumbers returns the first n adults of Skatteverket's test numbers,
+// for tests that need many people.
+func testNumbers(t *testing.T, n int) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../shared/testdata/skatteverket/testpersonnummer.txt")
+	if err != nil {
+		t.Fatalf("read the test numbers: %v", err)
+	}
+	var numbers []string
+	for line := range strings.Lines(string(data)) {
+		p, err := lockworker.ParsePersonnummer(line, start)
+		if err == nil && !p.IsSamordningsnummer() && p.AgeOn(start) >= 18 {
+			numbers = append(numbers, p.Reveal())
+		}
+		if len(numbers) == n {
+			return numbers
+		}
+	}
+	t.Fatalf("Skatteverket's list holds fewer than %d adults", n)
+	return nil
+}
+
 // lockedBuffer is a log destination safe for the pass's goroutines.
 type lockedBuffer struct {
 	mu  gosync.Mutex
@@ -325,9 +368,15 @@ func assertNoPersonnummer(t *testing.T, what, text string) {
 	}
 }
 
-// personnummerIn counts the valid personnummer in text.
+// pseudonymShaped finds the pseudonyms that the logs give instead of
+// numbers. About one in 10,000 has ten hex digits in a row that make a valid
+// personnummer, which is no number in clear.
+var pseudonymShaped = regexp.MustCompile(`pn-[0-9a-f]{16}`)
+
+// personnummerIn counts the valid personnummer in text, pseudonyms aside.
 func personnummerIn(text string) int {
 	n := 0
+	text = pseudonymShaped.ReplaceAllString(text, "pn-")
 	for _, run := range numberShaped.FindAllString(text, -1) {
 		if _, err := lockworker.ParsePersonnummer(run, start); err == nil {
 			n++
