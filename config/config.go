@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -15,9 +16,11 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
+	"golang.org/x/text/unicode/norm"
 	"gopkg.in/yaml.v3"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/easit"
 )
 
 // Config is the whole configuration file.
@@ -147,12 +150,9 @@ type Log struct {
 	PseudonymKeyFile string `yaml:"pseudonym_key_file"`
 }
 
-// The defaults of SPEC §2 and §5.
+// The defaults of SPEC §2 and §5; the column names are easit's.
 var (
-	DefaultFields = Fields{
-		Ticket: "Id", Status: "Status", Kind: "Ärendetyp", Personnummer: "Personnummer",
-		Reporter: "Anmälare", ReporterHSAID: "Anmälarens HSA-id", FormRef: "Blankettreferens", Created: "Skapad",
-	}
+	DefaultFields   = Fields(easit.Fields{}.WithDefaults())
 	DefaultKinds    = Kinds{Lock: "Låsa inloggning", Unlock: "Häva låsning"}
 	DefaultStatuses = Statuses{Open: "Registrerad", Waiting: "Väntar på blankett", Resolved: "Löst", Manual: "Manuell hantering"}
 )
@@ -276,30 +276,25 @@ func (c *Config) readSecretFiles() error {
 }
 
 // fillRegionDefaults gives each region the default column names, kinds and
-// statuses where the file names none.
+// statuses where the file names none. Kinds and statuses are put in Unicode
+// NFC, the form in which the tickets' values are compared with them.
 func (c *Config) fillRegionDefaults() {
 	for i := range c.Regions {
 		e := &c.Regions[i].Easit
-		orDefault(&e.Fields.Ticket, DefaultFields.Ticket)
-		orDefault(&e.Fields.Status, DefaultFields.Status)
-		orDefault(&e.Fields.Kind, DefaultFields.Kind)
-		orDefault(&e.Fields.Personnummer, DefaultFields.Personnummer)
-		orDefault(&e.Fields.Reporter, DefaultFields.Reporter)
-		orDefault(&e.Fields.ReporterHSAID, DefaultFields.ReporterHSAID)
-		orDefault(&e.Fields.FormRef, DefaultFields.FormRef)
-		orDefault(&e.Fields.Created, DefaultFields.Created)
-		orDefault(&e.Kinds.Lock, DefaultKinds.Lock)
-		orDefault(&e.Kinds.Unlock, DefaultKinds.Unlock)
-		orDefault(&e.Statuses.Open, DefaultStatuses.Open)
-		orDefault(&e.Statuses.Waiting, DefaultStatuses.Waiting)
-		orDefault(&e.Statuses.Resolved, DefaultStatuses.Resolved)
-		orDefault(&e.Statuses.Manual, DefaultStatuses.Manual)
-	}
-}
-
-func orDefault(v *string, def string) {
-	if *v == "" {
-		*v = def
+		e.Fields = Fields(easit.Fields(e.Fields).WithDefaults())
+		for _, v := range []struct {
+			value *string
+			def   string
+		}{
+			{&e.Kinds.Lock, DefaultKinds.Lock},
+			{&e.Kinds.Unlock, DefaultKinds.Unlock},
+			{&e.Statuses.Open, DefaultStatuses.Open},
+			{&e.Statuses.Waiting, DefaultStatuses.Waiting},
+			{&e.Statuses.Resolved, DefaultStatuses.Resolved},
+			{&e.Statuses.Manual, DefaultStatuses.Manual},
+		} {
+			*v.value = norm.NFC.String(cmp.Or(*v.value, v.def))
+		}
 	}
 }
 

@@ -165,6 +165,18 @@ func TestParseRejects(t *testing.T) {
 	}
 }
 
+func TestKindsAndStatusesAreReadInNFC(t *testing.T) {
+	t.Parallel()
+	text := strings.Replace(minimal, "view: V,", "view: V, kinds: {unlock: \"Ha\\u0308va\"}, statuses: {waiting: \"Va\\u0308ntar\"},", 1)
+	cfg, err := Parse([]byte(text), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := cfg.Regions[0].Easit; e.Kinds.Unlock != "Häva" || e.Statuses.Waiting != "Väntar" {
+		t.Errorf("kinds %q, statuses %q: want them in NFC", e.Kinds, e.Statuses)
+	}
+}
+
 func TestVariablesAreValuesNotYAML(t *testing.T) {
 	t.Parallel()
 	// A secret that looks like YAML must arrive as the string it is.

@@ -182,6 +182,9 @@ func (c *Client) send(ctx context.Context, op, method, path string, body any, au
 	if answer == nil || answer.RawResponse == nil {
 		answer = info.lastAnswer
 	}
+	if answer == nil && info.lastErr != nil && err != nil && !errors.Is(err, info.lastErr) {
+		err = fmt.Errorf("%w (the attempt before: %w)", err, info.lastErr)
+	}
 	e := c.newError(op, method, answer, err)
 	// Say why the call ended when its context did: the read budget was spent,
 	// or the caller gave up.
@@ -252,19 +255,26 @@ type callInfo struct {
 	op string
 	// lastAnswer is the last failed answer before a retry, so that a read
 	// that ends without an answer (its budget spent during an attempt) can
-	// still say what Easit last answered.
+	// still say what Easit last answered; lastErr is the last attempt's
+	// network error, for a read that never got an answer at all.
 	lastAnswer *resty.Response
+	lastErr    error
 }
 
 type callKey struct{}
 
 // keepLastAnswer is a retry hook; resty calls it in the call's goroutine.
-func keepLastAnswer(resp *resty.Response, _ error) {
-	if resp == nil || resp.RawResponse == nil {
+func keepLastAnswer(resp *resty.Response, err error) {
+	if resp == nil || resp.Request == nil {
 		return
 	}
-	if info, ok := resp.Request.Context().Value(callKey{}).(*callInfo); ok {
+	info, ok := resp.Request.Context().Value(callKey{}).(*callInfo)
+	switch {
+	case !ok:
+	case resp.RawResponse != nil:
 		info.lastAnswer = resp
+	case err != nil:
+		info.lastErr = err
 	}
 }
 

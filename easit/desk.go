@@ -77,7 +77,7 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 //
 // A ticket's ID is the first non-empty content of the ticket column, else its
 // first non-empty rawValue; its Status the first non-null content of the
-// status column. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
+// status column, in Unicode NFC as the kinds are. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
@@ -101,8 +101,8 @@ func (d *Desk) ticket(it Item) lockworker.Ticket {
 	f := d.fields
 	return lockworker.Ticket{
 		ID:            firstNonEmpty(append(contents(byName[f.Ticket]), rawValues(byName[f.Ticket])...)),
-		Status:        first(contents(byName[f.Status])),
-		Kind:          contents(byName[f.Kind]),
+		Status:        norm.NFC.String(first(contents(byName[f.Status]))),
+		Kind:          normalizedAll(contents(byName[f.Kind])),
 		Personnummer:  contents(byName[f.Personnummer]),
 		FormRef:       contents(byName[f.FormRef]),
 		Created:       rawValues(byName[f.Created]),
@@ -129,6 +129,15 @@ func rawValues(ps []Property) []string {
 		}
 	}
 	return out
+}
+
+// normalizedAll puts values that are compared with configured names (kinds,
+// like statuses) in Unicode NFC, as the configuration's names are.
+func normalizedAll(values []string) []string {
+	for i, v := range values {
+		values[i] = norm.NFC.String(v)
+	}
+	return values
 }
 
 func first(s []string) string {

@@ -109,6 +109,22 @@ func TestDeskReadsTheRegionsColumnLabels(t *testing.T) {
 	}
 }
 
+func TestDeskGivesKindsAndStatusesInNFC(t *testing.T) {
+	t.Parallel()
+	desk, srv := setupDesk(t, easit.Fields{})
+	// "Häva låsning" and "Väntar på blankett" with ä and å decomposed, as
+	// some systems send them.
+	srv.AddOrder(easittest.Order{Ticket: "7", Status: "Va\u0308ntar pa\u030a blankett", Kind: "Ha\u0308va la\u030asning"})
+
+	tickets, err := desk.Tickets(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tickets) != 1 || tickets[0].Status != "Väntar på blankett" || len(tickets[0].Kind) != 1 || tickets[0].Kind[0] != "Häva låsning" {
+		t.Errorf("tickets = %s, want the kind and status in NFC", dump(tickets))
+	}
+}
+
 func TestDeskUpdate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
@@ -341,5 +342,21 @@ func TestReadsStopWhenTheCallerGivesUp(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "read budget") {
 		t.Errorf("error %q blames the read budget, but the caller's deadline ended the read", err)
+	}
+}
+
+func TestAReadThatNeverGotAnAnswerSaysWhy(t *testing.T) {
+	t.Parallel()
+	// A server that is gone: every attempt is refused.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	// The budget runs out while the client waits to try again.
+	client := easit.NewClient(url, testKey, easit.WithRetryWait(150*time.Millisecond, 150*time.Millisecond), easit.WithReadBudget(200*time.Millisecond))
+
+	_, err := client.ListItems(t.Context(), easit.ListOptions{View: "VIS-1177-las", Page: 1, PageSize: 100})
+
+	if err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("ListItems = %v, want an error that says the connection was refused", err)
 	}
 }

@@ -189,6 +189,7 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	}
 	opts.Pass = sync.NewPassID(s.now())
 	opts.Stopping = s.stopping
+	opts.RegionDone = s.regionDone
 	s.running = opts.Pass
 	s.passes.Add(1)
 	s.mu.Unlock()
@@ -212,18 +213,21 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	return sum, nil
 }
 
-// record notes a finished pass: each region read is good as of now.
-func (s *Service) record(sum sync.Summary, trigger string) {
-	now := s.now()
-	s.mu.Lock()
-	for _, r := range sum.Regions {
-		if r.Error == "" {
-			s.lastGood[r.Code] = now
-		}
+// regionDone notes a region's good pass as soon as it is done, so that a
+// long pass elsewhere does not make the region look stale.
+func (s *Service) regionDone(r sync.RegionSummary) {
+	if r.Error != "" {
+		return
 	}
-	s.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastGood[r.Code] = s.now()
+}
+
+// record counts a finished pass in the metrics.
+func (s *Service) record(sum sync.Summary, trigger string) {
 	if s.metrics != nil {
-		s.metrics.observePass(sum, trigger, now)
+		s.metrics.observePass(sum, trigger, s.now())
 	}
 }
 

@@ -36,10 +36,17 @@ func (f *fakeSyncer) RunOnce(ctx context.Context, opts sync.Options) (sync.Summa
 	f.calls = append(f.calls, opts)
 	run := f.run
 	f.mu.Unlock()
-	if run == nil {
-		return summary(opts, nil), nil
+	sum, err := summary(opts, nil), error(nil)
+	if run != nil {
+		sum, err = run(ctx, opts)
 	}
-	return run(ctx, opts)
+	// Like the real syncer, it tells of each region as it is done.
+	for _, r := range sum.Regions {
+		if opts.RegionDone != nil {
+			opts.RegionDone(r)
+		}
+	}
+	return sum, err
 }
 
 func (f *fakeSyncer) passes() []sync.Options {
@@ -288,6 +295,35 @@ func TestReadiness(t *testing.T) {
 	if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, "lock store: unreachable") {
 		t.Errorf("with the store down: %d %s", status, body)
 	}
+}
+
+func TestARegionIsReadyAsSoonAsItsPartOfAPassIsDone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	slowRegion := make(chan struct{})
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		sum := summary(opts, nil)
+		opts.RegionDone(sum.Regions[0]) // 07 is done …
+		<-slowRegion                    // … while 12 takes its time
+		return sync.Summary{Pass: sum.Pass, Regions: sum.Regions[1:]}, nil
+	}
+	go e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, body := e.do(t, http.MethodGet, "/readyz", "")
+		if !strings.Contains(body, "07") {
+			if !strings.Contains(body, "12 Region Skåne: no good pass yet") {
+				t.Errorf("readyz = %s, want 12 still named", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("region 07 is not ready while region 12's part of the pass runs: %s", body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(slowRegion)
 }
 
 func TestHealthz(t *testing.T) {

@@ -51,7 +51,11 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 		if stopping(opts.Stopping) {
 			break // the regions not read are read by the next pass
 		}
-		sum.Regions = append(sum.Regions, s.runRegion(ctx, log, sum.Pass, r, opts))
+		rs := s.runRegion(ctx, log, sum.Pass, r, opts)
+		sum.Regions = append(sum.Regions, rs)
+		if opts.RegionDone != nil {
+			opts.RegionDone(rs)
+		}
 	}
 	sum.Duration = s.now().Sub(started)
 
@@ -60,14 +64,15 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	for _, o := range lockworker.Outcomes {
 		ev = ev.Int(string(o), counts[o])
 	}
-	ev.Strs("failed_regions", sum.FailedRegions()).Dur("duration", sum.Duration).Msg("pass finished")
+	ev.Strs("failed_regions", sum.FailedRegions()).Float64("duration_seconds", sum.Duration.Seconds()).Msg("pass finished")
 
 	if !opts.DryRun {
 		rec := lockworker.PassRecord{
 			ID: sum.Pass, StartedAt: started, FinishedAt: started.Add(sum.Duration),
 			Regions: codes, Outcomes: counts, FailedRegions: sum.FailedRegions(),
 		}
-		if err := s.Store.RecordPass(ctx, rec); err != nil {
+		// A pass cut short is recorded all the same.
+		if err := s.Store.RecordPass(context.WithoutCancel(ctx), rec); err != nil {
 			log.Error().Err(err).Msg("record the pass")
 		}
 	}
@@ -152,7 +157,10 @@ func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass stri
 			res = &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: "internal error"}
 		}
 	}()
-	res = s.handle(ctx, pass, v, t, dryRun)
+	res, deferred := s.handle(ctx, pass, v, t, dryRun)
+	if deferred != "" {
+		log.Info().Str("why", deferred).Msg("order left for a later pass")
+	}
 	if res == nil {
 		return nil
 	}
@@ -198,19 +206,28 @@ type view struct {
 }
 
 // handle carries one ticket through a pass. It returns nil for a ticket the
-// pass does not act on.
-func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) *Result {
+// pass does not act on, with the reason when the ticket is left for a later
+// pass.
+func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) (*Result, string) {
 	for attempt := 1; ; attempt++ {
 		res, err := s.handleOnce(ctx, pass, v, t, dryRun)
-		if errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts {
+		var later deferred
+		switch {
+		case errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts:
 			continue
+		case errors.As(err, &later):
+			return nil, string(later)
+		case err != nil:
+			return errorResult(t, err), ""
 		}
-		if err != nil {
-			return errorResult(t, err)
-		}
-		return res
+		return res, ""
 	}
 }
+
+// deferred says why a ticket is left for a later pass.
+type deferred string
+
+func (d deferred) Error() string { return string(d) }
 
 func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) (*Result, error) {
 	r := v.region
@@ -235,7 +252,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 	if found && !entry.ConfirmedAt.Before(v.seen) {
 		// The view may predate the update: an open status in it is no
 		// re-submission (yet). The next pass looks again.
-		return nil, nil
+		return nil, deferred("the view was read before the ticket's last update was confirmed")
 	}
 
 	now := s.now()
@@ -294,7 +311,7 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 		return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("claim the update: %w", err))
 	}
 	if !claimed {
-		return nil, nil // another process is sending it, or the view predates the last attempt
+		return nil, deferred("another process holds the update, or the view was read before its last attempt")
 	}
 	if err := s.sendUpdate(ctx, r, t.ID, e.Round, e.Status, e.Comment); err != nil {
 		return nil, err

@@ -292,6 +292,31 @@ func TestADryRunChangesNothing(t *testing.T) {
 	w.expect(w.pass(), "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
 }
 
+func TestAPassTellsOfEachRegionAsItIsDone(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("12", w.lockOrder("12", "101", adult))
+	var done []string
+	var lockedWhenDone []bool
+
+	sum := w.pass(sync.Options{RegionDone: func(r sync.RegionSummary) {
+		done = append(done, r.Code)
+		_, locked := w.lock(adult)
+		lockedWhenDone = append(lockedWhenDone, locked)
+	}})
+
+	if len(done) != 2 || done[0] != "07" || done[1] != "12" {
+		t.Fatalf("regions told of: %v, want 07 then 12", done)
+	}
+	if lockedWhenDone[0] || !lockedWhenDone[1] {
+		t.Errorf("locked when each region was told of: %v, want false then true", lockedWhenDone)
+	}
+	if len(sum.Regions) != 2 {
+		t.Errorf("summary regions = %d", len(sum.Regions))
+	}
+}
+
 func TestAPassCanBeNarrowedToARegionOrATicket(t *testing.T) {
 	t.Parallel()
 	w := setup(t)
@@ -484,6 +509,9 @@ func TestAViewReadBeforeAnUpdateIsNotTrusted(t *testing.T) {
 		}
 		if n := len(sum.Regions[0].Orders); n != 0 {
 			t.Errorf("the other process acted on %d orders of its stale view: %+v", n, sum.Regions[0].Orders)
+		}
+		if !strings.Contains(w.logs.String(), `"ticket":"55","why":"the view was read before the ticket's last update was confirmed"`) {
+			t.Error("the logs do not say why ticket 55 was left for a later pass")
 		}
 		if c := w.regions["07"].easit.Comments("55"); len(c) != 1 {
 			t.Errorf("comments = %q, want one", c)

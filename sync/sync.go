@@ -121,6 +121,9 @@ type Options struct {
 	// Stopping, when closed, stops the pass from starting more orders: those
 	// not yet started are left for the next pass, those under way finish.
 	Stopping <-chan struct{}
+	// RegionDone, when set, is called as each region is done, before the
+	// pass goes on to the next.
+	RegionDone func(RegionSummary)
 	// Region, when set, is the code of the only region to read.
 	Region string
 	// Ticket, when set, is the only ticket to handle.

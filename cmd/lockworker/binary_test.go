@@ -3,29 +3,20 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"testing"
 )
 
 // The built binary runs as the in-process tests run it: main hands the
 // command line to run and exits with its status.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go tool is needed to build the binary: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "lockworker")
-	build := exec.CommandContext(t.Context(), goTool, "build", "-o", bin, "-ldflags", "-X main.version=v1.2.3-test", ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 
 	// env is the process's environment without a configuration, so that
 	// LOCKWORKER_CONFIG of the one running the tests cannot leak in.
@@ -67,4 +58,34 @@ func TestBinary(t *testing.T) {
 func lastLine(s string) string {
 	s = strings.TrimSuffix(s, "\n")
 	return s[strings.LastIndex(s, "\n")+1:]
+}
+
+// binary builds lockworker once per test process, with the version
+// v1.2.3-test, into the directory of the test binary: `go test` runs that
+// from its work directory and removes it afterwards.
+var binary = gosync.OnceValues(func() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(filepath.Dir(exe), "lockworker")
+	build := exec.Command("go", "build", "-o", bin, "-ldflags", "-X main.version=v1.2.3-test", ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// builtBinary returns the built lockworker, or skips a -short run, which
+// builds nothing.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := binary()
+	if err != nil {
+		t.Fatalf("build lockworker: %v", err)
+	}
+	return bin
 }

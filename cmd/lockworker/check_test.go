@@ -123,7 +123,7 @@ func TestCheck(t *testing.T) {
 			if len(results) != len(want) {
 				t.Errorf("check printed %d lines of checks, want %d:\n%s", len(results), len(want), res.stdout)
 			}
-			if n := len(tt.failed); n > 0 && !strings.Contains(res.stderr, "lockworker: "+strconv.Itoa(n)+" checks failed") {
+			if n := len(tt.failed); n > 0 && !strings.Contains(res.stderr, "lockworker: "+strconv.Itoa(n)+" of 6 checks failed") {
 				t.Errorf("check's standard error %q, want it to say %d checks failed", res.stderr, n)
 			}
 		})

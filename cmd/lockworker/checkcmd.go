@@ -29,9 +29,10 @@ check fails, 2 if the configuration itself is invalid.`,
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
-			failed := 0
+			failed, total := 0, 0
 			for _, r := range cfg.Regions {
 				for _, c := range regionChecks(r) {
+					total++
 					ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
 					err := c.run(ctx)
 					cancel()
@@ -47,7 +48,7 @@ check fails, 2 if the configuration itself is invalid.`,
 				return err
 			}
 			if failed > 0 {
-				fmt.Fprintf(a.stderr, "lockworker: %d checks failed\n", failed)
+				fmt.Fprintf(a.stderr, "lockworker: %d of %d checks failed\n", failed, total)
 				return errFailed
 			}
 			return nil

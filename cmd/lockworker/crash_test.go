@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	gosync "sync"
 	"sync/atomic"
@@ -56,7 +54,7 @@ var crashStores = []struct {
 // be sending, for all the pass knows); once the claim has run out, a pass
 // sends the update, once, and never applies the change again.
 func TestCrashBeforeTheUpdateReachedEasit(t *testing.T) {
-	bin := crashBuiltBinary(t)
+	bin := builtBinary(t)
 	t.Parallel()
 	for _, store := range crashStores {
 		t.Run(store.driver, func(t *testing.T) {
@@ -126,7 +124,7 @@ func TestCrashBeforeTheUpdateReachedEasit(t *testing.T) {
 // entry that is not confirmed. The next pass reads the ticket back and
 // confirms the update: it sends nothing, so the ticket keeps one comment.
 func TestCrashAfterTheUpdateReachedEasit(t *testing.T) {
-	bin := crashBuiltBinary(t)
+	bin := builtBinary(t)
 	t.Parallel()
 	for _, store := range crashStores {
 		t.Run(store.driver, func(t *testing.T) {
@@ -173,35 +171,6 @@ func crashSetup(t *testing.T, driver, dsn string) *env {
 	e.editConfig("lockstore:\n", "lockstore:\n  claim_lease: "+crashClaimLease.String()+"\n")
 	e.editConfig("\nschedule:", "\nlimits:\n  easit_timeout: "+crashEasitTimeout.String()+"\nschedule:")
 	return e
-}
-
-// crashBinary builds lockworker once per test process, into the directory
-// of the test binary: `go test` runs that from its work directory and
-// removes it afterwards, so no binary is left behind.
-var crashBinary = gosync.OnceValues(func() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(filepath.Dir(exe), "lockworker")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// crashBuiltBinary returns the built lockworker, or skips a -short run,
-// which builds nothing.
-func crashBuiltBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin, err := crashBinary()
-	if err != nil {
-		t.Fatalf("build lockworker: %v", err)
-	}
-	return bin
 }
 
 // crashProcess is the built lockworker running as a process of its own.

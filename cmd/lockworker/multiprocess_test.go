@@ -31,7 +31,7 @@ const multiInvalid = "personnummer saknas"
 // the production database, with three processes; on one SQLite file, which
 // the store opens with WAL, busy_timeout and BEGIN IMMEDIATE, with two.
 func TestMultiProcessSync(t *testing.T) {
-	bin := crashBuiltBinary(t)
+	bin := builtBinary(t)
 	t.Parallel()
 	tests := []struct {
 		driver    string
