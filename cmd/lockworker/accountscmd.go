@@ -25,16 +25,12 @@ nothing. A line that is not a valid personnummer is reported with its line
 number and skipped, and the exit status is then 1.`,
 		Args: args(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
 			numbers, invalid, err := a.readAccounts(args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			store, err := a.openStore(ctx, cfg)
+			_, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}

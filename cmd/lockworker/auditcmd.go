@@ -43,12 +43,8 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 					return usagef("--outcome %q: want one of resolved, noop, waiting, manual", outcome)
 				}
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			store, err := a.openStore(ctx, cfg)
+			_, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}

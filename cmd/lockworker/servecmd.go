@@ -16,20 +16,16 @@ SIGTERM or SIGINT stops it: no new pass starts, the pass under way finishes the
 orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			log, err := a.newLogger(cfg)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			store, err := a.openStore(ctx, cfg)
+			cfg, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			log, err := a.newLogger(cfg)
+			if err != nil {
+				return err
+			}
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
 			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal()}

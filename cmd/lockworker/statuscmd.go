@@ -21,12 +21,8 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			store, err := a.openStore(ctx, cfg)
+			cfg, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}

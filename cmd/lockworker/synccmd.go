@@ -26,10 +26,12 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if reveal && !opts.DryRun {
 				return usagef("--reveal goes with --dry-run only")
 			}
-			cfg, err := a.loadConfig()
+			ctx := cmd.Context()
+			cfg, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}
+			defer store.Close()
 			if _, ok := cfg.Region(opts.Region); opts.Region != "" && !ok {
 				return usagef("--region %q: no such region in the configuration", opts.Region)
 			}
@@ -37,12 +39,6 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			store, err := a.openStore(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
 
 			sum, err := a.newSyncer(cfg, store, log, nil).RunOnce(ctx, opts)
 			if err != nil {

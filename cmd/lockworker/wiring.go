@@ -65,14 +65,19 @@ func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
 }
 
-// openStore opens the configured lock store.
-func (a *app) openStore(ctx context.Context, cfg *config.Config) (*lockstore.Store, error) {
+// openConfigured reads the configuration and opens its lock store, which
+// the caller closes.
+func (a *app) openConfigured(ctx context.Context) (*config.Config, *lockstore.Store, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
 	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(),
 		lockstore.Options{Now: a.now, ClaimLease: cfg.LockStore.ClaimLease})
 	if err != nil {
-		return nil, fmt.Errorf("open the lock store: %w", err)
+		return nil, nil, fmt.Errorf("open the lock store: %w", err)
 	}
-	return store, nil
+	return cfg, store, nil
 }
 
 // newSyncer wires the configured regions' Easit and form service to the
