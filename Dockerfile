@@ -7,12 +7,18 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/lockworker ./cmd/lockworker
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/lockworker ./cmd/lockworker \
+ && mkdir /out/data
 
 # distroless/static holds CA certificates, time zone data and a nonroot user;
 # the binary also carries Europe/Stockholm itself (time/tzdata).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/lockworker /usr/local/bin/lockworker
+# The working directory holds an embedded lock store (the default
+# lockworker.db) when no PostgreSQL is configured.
+COPY --from=build --chown=nonroot:nonroot /out/data /var/lib/lockworker
+WORKDIR /var/lib/lockworker
+VOLUME /var/lib/lockworker
 USER nonroot:nonroot
 ENV LOCKWORKER_CONFIG=/etc/lockworker/lockworker.yaml \
     CREDENTIALS_DIRECTORY=/etc/lockworker/credentials \

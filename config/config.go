@@ -41,7 +41,8 @@ type LockStore struct {
 	// Driver is "sqlite" (default) or "postgres".
 	Driver string `yaml:"driver"`
 	// DSN is a file for sqlite (default "lockworker.db"), a URL for postgres.
-	DSN Secret `yaml:"dsn"`
+	DSN     Secret `yaml:"dsn"`
+	DSNFile string `yaml:"dsn_file"`
 	// ClaimLease is how long a process holds the right to send a ticket's
 	// update before another may take it over, should the first have died.
 	// It must be at least twice limits.easit_timeout. Default 2m.
@@ -145,9 +146,11 @@ type Admin struct {
 type Log struct {
 	// Level is a zerolog level: debug, info (default), warn, error.
 	Level string `yaml:"level"`
-	// PseudonymKeyFile holds the HMAC key of personnummer pseudonyms. Without
-	// it, the key is random for each process.
+	// PseudonymKeyFile holds the HMAC key of personnummer pseudonyms, at
+	// least 16 bytes. Without it, the key is random for each process.
 	PseudonymKeyFile string `yaml:"pseudonym_key_file"`
+	// PseudonymKey is the key read from PseudonymKeyFile.
+	PseudonymKey Secret `yaml:"-"`
 }
 
 // The defaults of SPEC §2 and §5; the column names are easit's.
@@ -262,6 +265,15 @@ func (c *Config) readSecretFiles() error {
 		}
 		*secret = Secret(strings.TrimSpace(string(data)))
 		return nil
+	}
+	if c.LockStore.DSNFile != "" && c.LockStore.DSN == Default().LockStore.DSN {
+		c.LockStore.DSN = "" // the default gives way to the file
+	}
+	if err := read("lockstore.dsn", &c.LockStore.DSN, c.LockStore.DSNFile); err != nil {
+		return err
+	}
+	if err := read("log.pseudonym_key", &c.Log.PseudonymKey, c.Log.PseudonymKeyFile); err != nil {
+		return err
 	}
 	for i := range c.Regions {
 		r := &c.Regions[i]
@@ -398,6 +410,9 @@ func (c *Config) Validate() error {
 
 	if c.Admin.Listen != "" && c.Admin.Token == "" {
 		bad("admin.token", "is required when admin.listen is set")
+	}
+	if c.Log.PseudonymKeyFile != "" && len(c.Log.PseudonymKey) < 16 {
+		bad("log.pseudonym_key_file", "the key must be at least 16 bytes")
 	}
 	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
 		bad("log.level", "must be one of debug, info, warn, error, not %q", c.Log.Level)

@@ -151,6 +151,9 @@ func TestParseRejects(t *testing.T) {
 		{"the same form for both kinds", func(s string) string { return strings.Replace(s, "code: H}", "code: L}", 1) }, "regions[0].forms: lock_form and unlock_form must differ"},
 		{"an admin listener without token", func(s string) string { return s + "admin: {listen: \"127.0.0.1:8080\"}\n" }, "admin.token: is required"},
 		{"a bad log level", func(s string) string { return s + "log: {level: loud}\n" }, "log.level"},
+		{"a short pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: testdata/short.key}\n" }, "log.pseudonym_key_file: the key must be at least 16 bytes"},
+		{"a missing pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: /does/not/exist}\n" }, "log.pseudonym_key_file:"},
+		{"a missing DSN file", func(s string) string { return s + "lockstore: {dsn_file: /does/not/exist}\n" }, "lockstore.dsn_file:"},
 		{"no regions", func(string) string { return "schedule: \"@hourly\"\n" }, "regions: at least one region is required"},
 		{"a region twice", func(s string) string { return s + strings.SplitN(minimal, "regions:\n", 2)[1] }, `regions[1].code: "07" is configured twice`},
 	}
@@ -162,6 +165,29 @@ func TestParseRejects(t *testing.T) {
 				t.Errorf("Parse error = %v, want one containing %q", err, tt.wantIn)
 			}
 		})
+	}
+}
+
+func TestTheDSNAndThePseudonymKeyCanBeFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dsn, key := filepath.Join(dir, "dsn"), filepath.Join(dir, "key")
+	if err := os.WriteFile(dsn, []byte(dsnSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, []byte("a pseudonym key of 32 bytes, ok\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text := minimal + "lockstore: {driver: postgres, dsn_file: " + dsn + "}\nlog: {pseudonym_key_file: " + key + "}\n"
+	cfg, err := Parse([]byte(text), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LockStore.DSN.Reveal() != dsnSecret || cfg.Log.PseudonymKey.Reveal() != "a pseudonym key of 32 bytes, ok" {
+		t.Errorf("dsn %d bytes, key %d bytes: want both read from their files", len(cfg.LockStore.DSN), len(cfg.Log.PseudonymKey))
+	}
+	if printed := fmt.Sprintf("%+v", *cfg); strings.Contains(printed, "pseudonym key of") || strings.Contains(printed, dsnSecret) {
+		t.Error("a printed configuration shows the DSN or the pseudonym key")
 	}
 }
 
@@ -230,21 +256,20 @@ func TestHideConfigSecrets(t *testing.T) {
 func TestTheDeploymentExampleIsValid(t *testing.T) {
 	t.Parallel()
 	creds := t.TempDir()
-	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key"} {
+	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url"} {
 		if err := os.WriteFile(filepath.Join(creds, name), []byte(name+"-value\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	env := map[string]string{
 		"CREDENTIALS_DIRECTORY":   creds,
-		"LOCKWORKER_POSTGRES_URL": "postgres://lockworker@db.internal:5432/lockworker?sslmode=verify-full",
 		"LOCKWORKER_ADMIN_LISTEN": "127.0.0.1:8080",
 	}
 	cfg, err := Load("../deploy/lockworker.example.yaml", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.LockStore.Driver != "postgres" || len(cfg.Regions) != 2 || cfg.Admin.Token.Reveal() != "admin-token-value" {
+	if cfg.LockStore.Driver != "postgres" || cfg.LockStore.DSN.Reveal() != "postgres-url-value" || len(cfg.Regions) != 2 || cfg.Admin.Token.Reveal() != "admin-token-value" {
 		t.Errorf("config = %+v", cfg)
 	}
 	if cfg.Regions[1].Easit.Fields.Personnummer != "Patientens personnummer" || cfg.Regions[1].Easit.Statuses.Resolved != "Avslutad" {

@@ -81,7 +81,7 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	items, err := d.client.ListAllItems(ctx, d.view)
+	items, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
@@ -160,7 +160,8 @@ func firstNonEmpty(s []string) string {
 // import with a fresh uid. An empty status or comment is left out, so that an
 // update never blanks the status nor appends an empty comment.
 //
-// It is never retried: see Retryable and Uncertain for what its error allows.
+// It is never retried. Its error says whether the update may have reached
+// Easit (Uncertain) or surely did not (Retryable).
 func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
 	props := []ImportProperty{{Name: importID, Content: u.Ticket}}
 	if u.Status != "" {
@@ -174,6 +175,14 @@ func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
 		Items:   []ImportItem{{UID: rand.Text(), Properties: props}},
 	}
 	if _, err := d.client.Import(ctx, req); err != nil {
+		// Say what the failure means for the ticket, for whoever reads
+		// the log: the next pass reads the ticket back either way.
+		switch {
+		case Uncertain(err):
+			return fmt.Errorf("update ticket %s (it may have reached Easit): %w", u.Ticket, err)
+		case Retryable(err):
+			return fmt.Errorf("update ticket %s (it did not reach Easit): %w", u.Ticket, err)
+		}
 		return fmt.Errorf("update ticket %s: %w", u.Ticket, err)
 	}
 	return nil

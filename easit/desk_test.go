@@ -259,6 +259,9 @@ func TestDeskUpdateErrors(t *testing.T) {
 			if easit.Uncertain(err) != tt.wantUncertain || easit.Retryable(err) {
 				t.Errorf("Uncertain, Retryable = %v, %v; want %v, false", easit.Uncertain(err), easit.Retryable(err), tt.wantUncertain)
 			}
+			if said := strings.Contains(err.Error(), "it may have reached Easit"); said != tt.wantUncertain {
+				t.Errorf("Update = %v; saying it may have reached Easit: %v, want %v", err, said, tt.wantUncertain)
+			}
 			if n := len(srv.Comments("55")); n != tt.wantComments {
 				t.Errorf("%d comments on 55, want %d", n, tt.wantComments)
 			}

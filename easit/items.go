@@ -1,6 +1,7 @@
 package easit
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,9 @@ type ListOptions struct {
 	View     string // the view's identifier in Easit (itemViewIdentifier)
 	Page     int    // 1-based; 0 sends no page, and Easit answers with its first
 	PageSize int    // 0 sends no size, and Easit uses its own
+	// SortBy is the column the items are sorted by, ascending; "Id" when
+	// empty. A stable order keeps the pages of a view from overlapping.
+	SortBy string
 }
 
 // ItemPage is one page of a view, as Easit gave it.
@@ -125,14 +129,14 @@ func (c *Client) Ping(ctx context.Context) error {
 }
 
 // ListItems calls GET /items with a JSON body: one page of a view, sorted by
-// Id ascending. It retries on 5xx, 429 and network errors within the read
+// opts.SortBy ascending. It retries on 5xx, 429 and network errors within the read
 // budget.
 func (c *Client) ListItems(ctx context.Context, opts ListOptions) (*ItemPage, error) {
 	body := listRequest{
 		View:       opts.View,
 		Page:       opts.Page,
 		PageSize:   opts.PageSize,
-		SortColumn: sortColumn{Content: "Id", Order: "Ascending"},
+		SortColumn: sortColumn{Content: cmp.Or(opts.SortBy, "Id"), Order: "Ascending"},
 	}
 	data, err := c.read(ctx, OpList, "/items", body, true)
 	if err != nil {
@@ -160,12 +164,16 @@ const (
 // the one asked for, when the number of pages changes between two pages (the
 // view changed while it was read, so an item may have been missed), when an
 // item comes twice, or when the view has more than 1000 pages.
-func (c *Client) ListAllItems(ctx context.Context, view string) ([]Item, error) {
+//
+// opts names the view and its sort column; its Page and PageSize are the
+// method's own.
+func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, error) {
+	view := opts.View
 	var items []Item
 	seen := make(map[string]bool)
 	total := 0
 	for n := 1; ; n++ {
-		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize})
+		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
 			return nil, err
 		}

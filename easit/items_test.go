@@ -123,7 +123,7 @@ func TestListItemsOfAnEmptyView(t *testing.T) {
 			if len(page.Items) != 0 || page.TotalNumberOfItems != 0 {
 				t.Errorf("page = %+v, want no items", page)
 			}
-			all, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+			all, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 			if err != nil || len(all) != 0 {
 				t.Errorf("ListAllItems = %v, %v; want no items and no error", all, err)
 			}
@@ -182,7 +182,7 @@ func TestListAllItemsReadsEveryPage(t *testing.T) {
 	t.Parallel()
 	client, mux := setup(t)
 	asked := pagedEasit(t, mux)
-	items, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 				fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":1,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
 					items, req.Page, page, total, total)
 			})
-			items, err := client.ListAllItems(t.Context(), "V")
+			items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ListAllItems = %d items, %v; want an error containing %q", len(items), err, tt.wantErr)
 			}

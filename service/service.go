@@ -67,7 +67,11 @@ type Service struct {
 	now      func() time.Time
 
 	stopping chan struct{} // closed when the service starts to stop
-	passes   gosync.WaitGroup
+	// cancelled is done when a stop has waited StopGrace for the passes:
+	// then every pass, scheduled or manual, is cancelled.
+	cancelled    context.Context
+	cancelPasses context.CancelFunc
+	passes       gosync.WaitGroup
 
 	mu       gosync.Mutex
 	running  string               // the running pass, "" when none
@@ -86,9 +90,11 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 	if now == nil {
 		now = time.Now
 	}
+	cancelled, cancelPasses := context.WithCancel(context.Background())
 	return &Service{
 		cfg: cfg, schedule: schedule, syncer: syncer, store: store, metrics: metrics, log: log, now: now,
-		stopping: make(chan struct{}),
+		stopping:  make(chan struct{}),
+		cancelled: cancelled, cancelPasses: cancelPasses,
 		lastGood: map[string]time.Time{},
 	}, nil
 }
@@ -113,10 +119,10 @@ func (s *Service) Run(ctx context.Context) error {
 		s.log.Info().Str("listen", ln.Addr().String()).Msg("admin listener started")
 	}
 
-	// Passes run on a context of their own, cancelled only once a stop has
-	// waited StopGrace for them.
-	passCtx, cancelPasses := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelPasses()
+	// Scheduled passes run on the service's own context, cancelled only once
+	// a stop has waited StopGrace for them.
+	defer s.cancelPasses()
+	passCtx := s.cancelled
 	scheduled := cron.FuncJob(func() { s.scheduledPass(passCtx) })
 	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cronLogger{s.log})))
 	c.Schedule(s.schedule, scheduled)
@@ -144,7 +150,7 @@ func (s *Service) Run(ctx context.Context) error {
 	case <-done:
 	case <-time.After(s.cfg.StopGrace):
 		s.log.Warn().Dur("grace", s.cfg.StopGrace).Msg("stopping: cancelling the orders still under way")
-		cancelPasses()
+		s.cancelPasses()
 		<-done
 	}
 	if admin != nil {
@@ -193,6 +199,12 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	s.running = opts.Pass
 	s.passes.Add(1)
 	s.mu.Unlock()
+
+	// A manual pass ends with its caller, and like any pass when a stop has
+	// waited StopGrace for it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.cancelled, cancel)()
 
 	defer func() {
 		if v := recover(); v != nil {

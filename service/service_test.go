@@ -443,3 +443,39 @@ func TestAStopCancelsAPassThatOutlastsTheGrace(t *testing.T) {
 		}
 	})
 }
+
+func TestAStopCancelsAManualPassThatOutlastsTheGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		syncer := &fakeSyncer{}
+		svc, _ := service.New(service.Config{Schedule: "@every 1m", Regions: regions, StopGrace: 3 * time.Second},
+			syncer, &fakeStore{}, nil, zerolog.New(zerolog.NewTestWriter(t)), nil)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+		synctest.Wait() // the first pass has run
+
+		// An operator's re-sync gets stuck on a slow Easit.
+		syncer.mu.Lock()
+		syncer.run = func(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+			<-ctx.Done()
+			return summary(opts, nil), nil
+		}
+		syncer.mu.Unlock()
+		manual := make(chan error)
+		go func() {
+			_, err := svc.Sync(context.Background(), sync.Options{}, "manual")
+			manual <- err
+		}()
+		synctest.Wait()
+
+		begun := time.Now()
+		stop()
+		<-done
+		if took := time.Since(begun); took != 3*time.Second {
+			t.Errorf("the stop took %s, want the grace of 3s", took)
+		}
+		if err := <-manual; err != nil {
+			t.Errorf("the manual pass: %v", err)
+		}
+	})
+}

@@ -72,7 +72,9 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 			Regions: codes, Outcomes: counts, FailedRegions: sum.FailedRegions(),
 		}
 		// A pass cut short is recorded all the same.
-		if err := s.Store.RecordPass(context.WithoutCancel(ctx), rec); err != nil {
+		recordCtx, cancel := bookkeeping(ctx)
+		defer cancel()
+		if err := s.Store.RecordPass(recordCtx, rec); err != nil {
 			log.Error().Err(err).Msg("record the pass")
 		}
 	}
@@ -96,8 +98,9 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	v := view{region: r, seen: started.Add(-skew)}
 	tickets, err := r.Tickets.Tickets(ctx)
 	if err != nil {
-		log.Error().Err(err).Msg("read the region's orders")
-		rs.Error = err.Error()
+		// What Easit said is not lockworker's text: it may hold anything.
+		rs.Error = lockworker.Redact(err.Error())
+		log.Error().Str("error", rs.Error).Msg("read the region's orders")
 		rs.Duration = s.now().Sub(started)
 		return rs
 	}
@@ -147,19 +150,21 @@ func stopping(stop <-chan struct{}) bool {
 	}
 }
 
-// handleSafely handles one order and logs its outcome; a panic becomes the
-// order's error rather than the end of the pass.
+// handleSafely handles one order, within orderTimeout, and logs its outcome;
+// a panic becomes the order's error rather than the end of the pass.
 func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, dryRun bool) (res *Result) {
 	log = log.With().Str("ticket", t.ID).Logger()
 	defer func() {
-		if v := recover(); v != nil {
-			log.Error().Str("panic", fmt.Sprint(v)).Str("stack", string(debug.Stack())).Msg("order handling panicked")
+		if p := recover(); p != nil {
+			log.Error().Str("panic", lockworker.Redact(fmt.Sprint(p))).Str("stack", string(debug.Stack())).Msg("order handling panicked")
 			res = &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: "internal error"}
 		}
 	}()
-	res, deferred := s.handle(ctx, pass, v, t, dryRun)
-	if deferred != "" {
-		log.Info().Str("why", deferred).Msg("order left for a later pass")
+	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+	defer cancel()
+	res, why := s.handle(ctx, pass, v, t, dryRun)
+	if why != "" {
+		log.Info().Str("why", why).Msg("order left for a later pass")
 	}
 	if res == nil {
 		return nil
@@ -198,6 +203,21 @@ const (
 // race with a concurrent change.
 const maxConflicts = 3
 
+// orderTimeout bounds one order's handling, so that an outside system that
+// hangs (the lock store has no timeout of its own) cannot hold a pass, and
+// with it every pass after, for ever.
+const orderTimeout = 2 * time.Minute
+
+// bookkeepingTimeout bounds the store writes that a pass makes even when its
+// context has ended: giving a claim back, confirming an update, recording
+// the pass.
+const bookkeepingTimeout = 5 * time.Second
+
+// bookkeeping returns a context for such a write.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), bookkeepingTimeout)
+}
+
 // view is a region's order view as one pass read it.
 type view struct {
 	region Region
@@ -215,6 +235,8 @@ func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.T
 		switch {
 		case errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts:
 			continue
+		case errors.Is(err, lockworker.ErrConflict):
+			return errorResult(t, failure(lockworker.ReasonLockStoreError, fmt.Errorf("decide the order: %w", err))), ""
 		case errors.As(err, &later):
 			return nil, string(later)
 		case err != nil:
@@ -324,15 +346,17 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 // claim on its update, and confirms it in the ledger.
 func (s *Syncer) sendUpdate(ctx context.Context, r Region, ticket string, round int, status, comment string) error {
 	err := r.Tickets.Update(ctx, lockworker.TicketUpdate{Ticket: ticket, Status: status, Comment: comment})
+	storeCtx, cancel := bookkeeping(ctx)
+	defer cancel()
 	if err != nil {
 		// The next pass reads the ticket back: if the update did arrive it
 		// is confirmed, otherwise sent again.
-		if rerr := s.Store.ReleaseUpdate(context.WithoutCancel(ctx), r.Code, ticket, round); rerr != nil {
+		if rerr := s.Store.ReleaseUpdate(storeCtx, r.Code, ticket, round); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("release the update: %w", rerr))
 		}
 		return failure(lockworker.ReasonEasitError, fmt.Errorf("update the ticket: %w", err))
 	}
-	if err := s.Store.ConfirmUpdate(context.WithoutCancel(ctx), r.Code, ticket, round); err != nil {
+	if err := s.Store.ConfirmUpdate(storeCtx, r.Code, ticket, round); err != nil {
 		// The ticket is updated; the next pass sees it and confirms it.
 		return failure(lockworker.ReasonLockStoreError, fmt.Errorf("confirm the update: %w", err))
 	}
@@ -351,8 +375,10 @@ func (f *failed) Unwrap() error { return f.err }
 
 func failure(reason lockworker.Reason, err error) error { return &failed{reason: reason, err: err} }
 
+// errorResult is an order's transient failure. Its text may carry what an
+// outside system said, so any personnummer in it is hidden.
 func errorResult(t lockworker.Ticket, err error) *Result {
-	res := &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: err.Error(), Action: ActionNone}
+	res := &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: lockworker.Redact(err.Error()), Action: ActionNone}
 	var f *failed
 	if errors.As(err, &f) {
 		res.Reason = f.reason

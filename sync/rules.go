@@ -45,9 +45,10 @@ func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now 
 		return o.manual(d, lockworker.ReasonUnknownKind, ""), nil
 	}
 
-	// The form reference's syntax. A personnummer typed into the field is
-	// no reference either, and must not reach a comment or a log line.
-	if _, err := lockworker.ParsePersonnummer(ref, now); err == nil || !lockworker.ValidFormReference(ref) {
+	// The form reference's syntax. One that holds a personnummer (typed
+	// into the wrong field, say) is no reference either, and must not reach
+	// a comment or a log line.
+	if !lockworker.ValidFormReference(ref) || lockworker.Redact(ref) != ref {
 		return o.manual(d, lockworker.ReasonInvalidFormReference, ""), nil
 	}
 	d.Evidence.Form = ref

@@ -452,6 +452,7 @@ func TestMalformedOrdersGoToManualHandling(t *testing.T) {
 		{"a form reference of 65 characters", func(o *order) { o.FormRef = strings.Repeat("a", 65) }, lockworker.ReasonInvalidFormReference},
 		{"a form reference that is a dot-dot", func(o *order) { o.FormRef = ".." }, lockworker.ReasonInvalidFormReference},
 		{"a personnummer as form reference", func(o *order) { o.FormRef = otherAdult }, lockworker.ReasonInvalidFormReference},
+		{"a form reference holding a personnummer", func(o *order) { o.FormRef = "pnr-" + otherAdult }, lockworker.ReasonInvalidFormReference},
 		// The order of the checks: fields and kind, then the form
 		// reference, then the number.
 		{"an unknown kind and an invalid number", func(o *order) { o.Kind = "?"; o.Personnummer = mistypedPnr }, lockworker.ReasonUnknownKind},

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -230,5 +233,25 @@ func TestAuditUsageErrors(t *testing.T) {
 					strings.Join(tt.args, " "), res.code, res.stdout, res.stderr, exitUsage, tt.wantErr)
 			}
 		})
+	}
+}
+
+// audit shows people by the pseudonym of the configured key, the one the
+// logs use, whatever key the process had before. (Not parallel: the key is
+// process-wide.)
+func TestAuditUsesTheConfiguredPseudonymKey(t *testing.T) {
+	e, people := setupAudit(t)
+	if err := lockworker.SetPseudonymKey([]byte("a key that is not the configured one")); err != nil {
+		t.Fatal(err)
+	}
+
+	res := e.run("audit", "--json", "--ticket", "55", "--region", "07")
+
+	mac := hmac.New(sha256.New, []byte("the pseudonym key of the tests of cmd/lockworker"))
+	mac.Write([]byte(people["07/55"]))
+	want := "pn-" + hex.EncodeToString(mac.Sum(nil)[:8])
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(res.stdout), &entry); err != nil || entry["person"] != want {
+		t.Errorf("audit --json = %q (%v), want person %s, the pseudonym under the configured key", res.stdout, err, want)
 	}
 }

@@ -39,7 +39,8 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 			}
 			if outcome != "" {
 				filter.Outcome = lockworker.Outcome(outcome)
-				if !slices.Contains(lockworker.Outcomes, filter.Outcome) {
+				// Errors are not decisions: the audit trail has none.
+				if !slices.Contains(lockworker.Outcomes, filter.Outcome) || filter.Outcome == lockworker.OutcomeError {
 					return usagef("--outcome %q: want one of resolved, noop, waiting, manual", outcome)
 				}
 			}

@@ -78,7 +78,7 @@ func demoRegions() []*demoRegion {
 			{"55", "Låsa inloggning", "199908072391", "signed", "an adult's login is locked"},
 			{"56", "Häva låsning", "196408233234", "signed", "a lock made by this region is lifted"},
 			{"57", "Låsa inloggning", "20000101-2384", "signed", "already locked: nothing to change"},
-			{"58", "Låsa inloggning", "201801012392", "signed", "a child under 13: locked, guardians' proxy suspended"},
+			{"58", "Låsa inloggning", "202312312388", "signed", "a child under 13: locked, guardians' proxy suspended"},
 			{"59", "Låsa inloggning", "198802292394", "missing", "the signed form is not there yet: the order waits"},
 			{"60", "Låsa inloggning", "19990807-2392", "signed", "a mistyped personnummer (wrong check digit)"},
 			{"61", "Låsa inloggning", "191711602399", "signed", "a samordningsnummer cannot log in to 1177"},
@@ -92,15 +92,14 @@ func demoRegions() []*demoRegion {
 	}
 }
 
-// demoHistory are orders an earlier pass carried out, so that the sample
-// pass has locks to lift and to find.
-var demoHistory = []demoOrder{
-	{"41", "Låsa inloggning", "196408233234", "signed", ""},
-	{"42", "Låsa inloggning", "200001012384", "signed", ""},
+// demoHistory are the lock orders an earlier pass carried out.
+var demoHistory = []struct{ ticket, number string }{
+	{"41", "196408233234"},
+	{"42", "200001012384"},
 }
 
 // demoAccounts are the sample people who have a 1177 account.
-var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "201801012392", "198802292394", "192001011564", "189001019802"}
+var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "202312312388", "198802292394", "192001011564", "189001019802"}
 
 // runDemo sets the sample regions up, runs an earlier pass for their
 // history, then the sample pass, and prints what became of each order.
@@ -144,12 +143,7 @@ func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
 		syncer.Regions = append(syncer.Regions, r.syncRegion())
 	}
 
-	// The earlier pass, whose locks the sample pass finds.
-	kronoberg := regions[0]
-	for _, o := range demoHistory {
-		kronoberg.add(o, now.Add(-48*time.Hour))
-	}
-	if _, err := syncer.RunOnce(ctx, sync.Options{Region: kronoberg.code}); err != nil {
+	if err := seedHistory(ctx, store, now); err != nil {
 		return err
 	}
 	for _, r := range regions {
@@ -162,6 +156,33 @@ func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
 		return err
 	}
 	return writeDemo(a.stdout, regions, sum)
+}
+
+// seedHistory records the locks that an earlier pass made two days ago at
+// Region Kronoberg's request, as that pass recorded them, so that the sample
+// pass has locks to lift and to find.
+func seedHistory(ctx context.Context, store *lockstore.Store, now time.Time) error {
+	at := now.Add(-48 * time.Hour)
+	for _, o := range demoHistory {
+		p, err := lockworker.ParsePersonnummer(o.number, now)
+		if err != nil {
+			return fmt.Errorf("sample history: %w", err)
+		}
+		d := lockworker.Decision{
+			Pass: "earlier", At: at, Region: "07", Ticket: o.ticket,
+			Kind: lockworker.KindLock, Outcome: lockworker.OutcomeResolved, Personnummer: p,
+			Evidence: lockworker.Evidence{Form: "blankett-07-" + o.ticket, Signer: "SE2321000065-L" + o.ticket, SignedAt: at.Add(-time.Hour)},
+			Change:   lockworker.ChangeLock,
+			Status:   config.DefaultStatuses.Resolved, Comment: "Klart: inloggningen är låst.",
+		}
+		if err := store.Record(ctx, d); err != nil {
+			return fmt.Errorf("record the sample history: %w", err)
+		}
+		if err := store.ConfirmUpdate(ctx, d.Region, d.Ticket, 1); err != nil {
+			return fmt.Errorf("record the sample history: %w", err)
+		}
+	}
+	return nil
 }
 
 // syncRegion wires a sample region's built-in servers through the real

@@ -23,7 +23,7 @@ import (
 const (
 	adult      = "199908072391"
 	otherAdult = "196408233234"
-	child      = "201801012392" // under 13 until 2031
+	child      = "202312312388" // under 13 until 2036
 	noAccount  = "200802292383" // never given an account in these tests
 )
 

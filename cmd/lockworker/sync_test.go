@@ -240,7 +240,7 @@ func TestSyncUsageErrors(t *testing.T) {
 		{"a child policy that is none", nil, func(e *env) { e.editConfig("children_under_13: lock", "children_under_13: ask") }, "policy.children_under_13: must be lock or manual"},
 		{"a wrong organisation number", nil, func(e *env) { e.editConfig(`"2321000255"`, `"2321000256"`) }, "regions[1].org_number: must be a 10-digit organisation number"},
 		{"a log level that is none", nil, func(e *env) { e.editConfig("level: debug", "level: chatty") }, "log.level: must be one of"},
-		{"a pseudonym key too short", nil, func(e *env) { e.write("pseudonym.key", "too short") }, "log.pseudonym_key_file: pseudonym key: at least 16 bytes"},
+		{"a pseudonym key too short", nil, func(e *env) { e.write("pseudonym.key", "too short") }, "log.pseudonym_key_file: the key must be at least 16 bytes"},
 		{"a missing pseudonym key file", nil, func(e *env) { e.editConfig(`pseudonym.key"`, `missing.key"`) }, "log.pseudonym_key_file: open"},
 	}
 	for _, tt := range tests {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -19,8 +17,10 @@ import (
 	"github.com/lockworker/lockworker/sync"
 )
 
-// loadConfig reads the configuration named by --config or LOCKWORKER_CONFIG.
-// Every failure is a usage error: the configuration is wrong, not the run.
+// loadConfig reads the configuration named by --config or LOCKWORKER_CONFIG,
+// and sets the key of personnummer pseudonyms from it, so that every command
+// shows a person by the pseudonym the logs use. Every failure is a usage
+// error: the configuration is wrong, not the run.
 func (a *app) loadConfig() (*config.Config, error) {
 	path := a.configPath
 	if path == "" {
@@ -33,34 +33,28 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	if cfg.Log.PseudonymKey != "" {
+		if err := lockworker.SetPseudonymKey([]byte(cfg.Log.PseudonymKey.Reveal())); err != nil {
+			return nil, usagef("log.pseudonym_key_file: %v", err)
+		}
+	}
 	return cfg, nil
 }
 
 // newLogger returns the JSON logger on standard error at the configured
-// level, and sets the key of personnummer pseudonyms.
+// level; it warns when pseudonyms use a random key.
 func (a *app) newLogger(cfg *config.Config) (zerolog.Logger, error) {
 	level, err := zerolog.ParseLevel(cfg.Log.Level)
 	if err != nil {
 		return zerolog.Nop(), usagef("log.level: %v", err)
 	}
 	log := newJSONLogger(a.stderr, level)
-	if cfg.Log.PseudonymKeyFile == "" {
+	if cfg.Log.PseudonymKey == "" {
 		log.Warn().Msg("no log.pseudonym_key_file configured: personnummer pseudonyms use a random key and change with every start")
-		return log, nil
-	}
-	key, err := os.ReadFile(cfg.Log.PseudonymKeyFile)
-	if err != nil {
-		return log, usagef("log.pseudonym_key_file: %v", err)
-	}
-	if err := lockworker.SetPseudonymKey([]byte(strings.TrimSpace(string(key)))); err != nil {
-		return log, usagef("log.pseudonym_key_file: %v", err)
 	}
 	return log, nil
 }
 
-// newJSONLogger returns a JSON logger on w. A pass logs from several
-// goroutines at once, so the writes are serialised: w need not be safe for
-// concurrent use (os.Stderr is, a bytes.Buffer of a test is not).
 func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
 }

@@ -76,7 +76,7 @@ func TestPagesAreSortedByTicketNumber(t *testing.T) {
 		t.Errorf("columns = %+v, want the 8 default columns", page.Columns)
 	}
 
-	items, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestOrdersAndItems(t *testing.T) {
 		{Name: "Personnummer"},
 	}})
 
-	items, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +354,7 @@ func TestAFaultOnOnePageIsRetried(t *testing.T) {
 		return nil
 	})
 
-	items, err := client.ListAllItems(t.Context(), "VIS-1177-las")
+	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 
 	if err != nil || len(items) != 2 {
 		t.Fatalf("ListAllItems = %d items, %v; want both tickets read after a retry", len(items), err)
