@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"regexp"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/easit/easittest"
+	"github.com/lockworker/lockworker/internal/pnrtest"
 	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 	"github.com/lockworker/lockworker/sync"
@@ -355,32 +355,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// numberShaped finds runs of digits shaped like a personnummer: 10 or 12
-// digits, optionally with - or + before the last four.
-var numberShaped = regexp.MustCompile(`[0-9][0-9+-]{8,12}[0-9]`)
-
 // assertNoPersonnummer fails the test if text holds a valid personnummer in
 // clear, in any of its accepted forms.
 func assertNoPersonnummer(t *testing.T, what, text string) {
 	t.Helper()
-	if n := personnummerIn(text); n > 0 {
-		t.Errorf("%s hold %d personnummer in clear", what, n)
-	}
-}
-
-// pseudonymShaped finds the pseudonyms that the logs give instead of
-// numbers. About one in 10,000 has ten hex digits in a row that make a valid
-// personnummer, which is no number in clear.
-var pseudonymShaped = regexp.MustCompile(`pn-[0-9a-f]{16}`)
-
-// personnummerIn counts the valid personnummer in text, pseudonyms aside.
-func personnummerIn(text string) int {
-	n := 0
-	text = pseudonymShaped.ReplaceAllString(text, "pn-")
-	for _, run := range numberShaped.FindAllString(text, -1) {
-		if _, err := lockworker.ParsePersonnummer(run, start); err == nil {
-			n++
-		}
-	}
-	return n
+	pnrtest.AssertNone(t, what, text, start)
 }

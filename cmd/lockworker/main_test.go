@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/internal/pnrtest"
 )
 
 // result is what one run of the command line gave.
@@ -42,88 +39,7 @@ func noEnv(string) (string, bool) { return "", false }
 // assertNoPersonnummer fails the test if text holds a personnummer in clear.
 func assertNoPersonnummer(t *testing.T, what, text string) {
 	t.Helper()
-	if found := personnummerIn(text); len(found) > 0 {
-		t.Errorf("%s holds %d personnummer in clear (%q):\n%s", what, len(found), found, text)
-	}
-}
-
-var (
-	digitRun = regexp.MustCompile(`[0-9]+`)
-	// notPersonal are tokens that hold digits but, by construction, no
-	// personnummer: pseudonyms, pass ids, durations in nanoseconds, and the
-	// first directory under the temporary directory (t.TempDir and the demo
-	// name theirs with random digits). They are masked before the scan so
-	// that their digits cannot pass for a personnummer by chance.
-	notPersonal = regexp.MustCompile(strings.Join([]string{
-		`pn-[0-9a-f]{16}`,
-		`[0-9]{8}T[0-9]{6}-[0-9a-f]{6}`,
-		`"duration_ns": *[0-9]+`,
-		regexp.QuoteMeta(filepath.Clean(os.TempDir())) + `/[^/\s"]*`,
-	}, "|"))
-)
-
-// personnummerIn returns every run of digits in text that is shaped like a
-// personnummer (10 or 12 digits, or 6 or 8 digits, '-' or '+' and 4 digits)
-// and that ParsePersonnummer accepts.
-func personnummerIn(text string) []string {
-	text = notPersonal.ReplaceAllString(text, "…")
-	runs := digitRun.FindAllStringIndex(text, -1)
-	now := time.Now()
-	var found []string
-	for i, r := range runs {
-		var candidate string
-		switch n := r[1] - r[0]; {
-		case n == 10 || n == 12:
-			candidate = text[r[0]:r[1]]
-		case (n == 6 || n == 8) && i+1 < len(runs):
-			next := runs[i+1]
-			if sep := text[r[1]]; (sep == '-' || sep == '+') && next[0] == r[1]+1 && next[1]-next[0] == 4 {
-				candidate = text[r[0]:next[1]]
-			}
-		}
-		if candidate == "" {
-			continue
-		}
-		if _, err := lockworker.ParsePersonnummer(candidate, now); err == nil {
-			found = append(found, candidate)
-		}
-	}
-	return found
-}
-
-// The scan that every test relies on finds what it must and nothing else.
-func TestPersonnummerIn(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name, text string
-		want       []string
-	}{
-		{"12 digits in a JSON log", `{"level":"info","personnummer":"199908072391"}`, []string{"199908072391"}},
-		{"12 digits with a hyphen", "patient 19990807-2391.", []string{"19990807-2391"}},
-		{"10 digits with a hyphen", "patient 990807-2391", []string{"990807-2391"}},
-		{"10 digits with a plus", "born 1890: 900101+9802", []string{"900101+9802"}},
-		{"10 digits bare", "pnr=9908072391", []string{"9908072391"}},
-		{"glued to letters", "pnr199908072391x", []string{"199908072391"}},
-		{"two in one line", "196408233234 and 200001012384", []string{"196408233234", "200001012384"}},
-		{"a samordningsnummer", "191711602399", []string{"191711602399"}},
-		{"a wrong check digit", "19990807-2392", nil},
-		{"13 digits", "1199908072391", nil},
-		{"a separator inside the date", "1999-08072391", nil},
-		{"an organisation number", "SE2321000065-L55", nil},
-		{"a pseudonym", `"person":"pn-0123456789abcdef"`, nil},
-		{"a timestamp", `"time":"2026-11-23T12:45:12+01:00"`, nil},
-		{"a pass id", `"pass":"20261123T100512-8301ab"`, nil},
-		{"a temporary directory", filepath.Join(os.TempDir(), "TestX9908072391", "001", "lockworker.yaml"), nil},
-		{"a path that holds one", "/srv/9908072391/lockworker.yaml", []string{"9908072391"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := personnummerIn(tt.text); !slices.Equal(got, tt.want) {
-				t.Errorf("personnummerIn(%q) = %q, want %q", tt.text, got, tt.want)
-			}
-		})
-	}
+	pnrtest.AssertNone(t, what, text, time.Now())
 }
 
 func TestVersion(t *testing.T) {
