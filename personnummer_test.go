@@ -1,20 +1,14 @@
 package lockworker_test
 
 import (
-	"bufio"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/internal/skatteverket"
 )
-
-// skatteverket is where Skatteverket's test numbers live, the only
-// personnummer the tests may use.
-const skatteverket = "../shared/testdata/skatteverket"
 
 // stockholm returns a wall-clock time in Europe/Stockholm.
 func stockholm(year int, month time.Month, day, hour, minute int) time.Time {
@@ -68,28 +62,6 @@ func atoi(s string) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
-}
-
-// readNumbers reads one of Skatteverket's lists, one number a line.
-func readNumbers(t *testing.T, name string) []string {
-	t.Helper()
-	f, err := os.Open(filepath.Join(skatteverket, name))
-	if err != nil {
-		t.Fatalf("open test numbers: %v", err)
-	}
-	defer f.Close()
-	var numbers []string
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		numbers = append(numbers, lines.Text())
-	}
-	if err := lines.Err(); err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
-	if len(numbers) < 1000 {
-		t.Fatalf("%s holds %d numbers, want the whole list", name, len(numbers))
-	}
-	return numbers
 }
 
 // failLimit reports at most a few failures of a test over thousands of numbers,
@@ -261,10 +233,9 @@ func TestParsePersonnummerRejectsOtherForms(t *testing.T) {
 // fixed processing date.
 func TestParsePersonnummerAcceptsSkatteverketsTestPersonnummer(t *testing.T) {
 	t.Parallel()
-	const file = "testpersonnummer.txt"
-	fails := &failLimit{t: t, file: file}
+	fails := &failLimit{t: t, file: "testpersonnummer.txt"}
 	defer fails.done()
-	for line, n := range readNumbers(t, file) {
+	for line, n := range skatteverket.Personnummer() {
 		if withCheckDigit(n[:11]) != n {
 			fails.errorf(line, "the test helper withCheckDigit disagrees with Skatteverket")
 		}
@@ -286,10 +257,9 @@ func TestParsePersonnummerAcceptsSkatteverketsTestPersonnummer(t *testing.T) {
 // one, month 00 and day 60 included.
 func TestParsePersonnummerAcceptsSkatteverketsTestSamordningsnummer(t *testing.T) {
 	t.Parallel()
-	const file = "testsamordningsnummer.txt"
-	fails := &failLimit{t: t, file: file}
+	fails := &failLimit{t: t, file: "testsamordningsnummer.txt"}
 	defer fails.done()
-	for line, n := range readNumbers(t, file) {
+	for line, n := range skatteverket.Samordningsnummer() {
 		for _, form := range append([]string{n}, tenDigitForms(n, processing)...) {
 			p, err := lockworker.ParsePersonnummer(form, processing)
 			switch {

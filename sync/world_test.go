@@ -3,7 +3,6 @@ package sync_test
 import (
 	"bytes"
 	"context"
-	"os"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/easit/easittest"
 	"github.com/lockworker/lockworker/internal/pnrtest"
+	"github.com/lockworker/lockworker/internal/skatteverket"
 	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 	"github.com/lockworker/lockworker/sync"
@@ -319,12 +319,8 @@ func (w *world) updates(code string, tickets ...string) int {
 // for tests that need many people.
 func testNumbers(t *testing.T, n int) []string {
 	t.Helper()
-	data, err := os.ReadFile("../../shared/testdata/skatteverket/testpersonnummer.txt")
-	if err != nil {
-		t.Fatalf("read the test numbers: %v", err)
-	}
 	var numbers []string
-	for line := range strings.Lines(string(data)) {
+	for _, line := range skatteverket.Personnummer() {
 		p, err := lockworker.ParsePersonnummer(line, start)
 		if err == nil && !p.IsSamordningsnummer() && p.AgeOn(start) >= 18 {
 			numbers = append(numbers, p.Reveal())

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +12,7 @@ import (
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/easit/easittest"
+	"github.com/lockworker/lockworker/internal/skatteverket"
 	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 )
 
@@ -258,20 +256,11 @@ func multiPlan(numbers []string) (seeds, orders []multiOrder) {
 // hundredth, so that the people range from over 100 to under 13 years old.
 func multiNumbers(t *testing.T) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "..", "shared", "testdata", "skatteverket", "testpersonnummer.txt"))
-	if err != nil {
-		t.Fatalf("open the test personnummer: %v", err)
-	}
-	defer f.Close()
 	var numbers []string
-	sc := bufio.NewScanner(f)
-	for i := 0; sc.Scan(); i++ {
+	for i, n := range skatteverket.Personnummer() {
 		if i%100 == 0 {
-			numbers = append(numbers, strings.TrimSpace(sc.Text()))
+			numbers = append(numbers, n)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("read the test personnummer: %v", err)
 	}
 	if len(numbers) < 2*multiOrders {
 		t.Fatalf("%d test personnummer kept, want at least %d", len(numbers), 2*multiOrders)
