@@ -28,8 +28,9 @@ type Form struct {
 	Final bool
 	// Types are the codings of the form's type.
 	Types []Code
-	// Patient is the personnummer the form is about, as given, or "" when the
-	// form names its patient by no personnummer.
+	// Patient is the personnummer the form is about, as written (in any of
+	// its accepted forms), or "" when the form names its patient by no
+	// personnummer. IsAbout compares it.
 	Patient string
 	// Signer is the HSA-id of the person who signed, zero if none is given.
 	Signer HSAID
@@ -42,6 +43,14 @@ type Form struct {
 
 // Signed reports whether the form is final and has an identified signer.
 func (f Form) Signed() bool { return f.Final && !f.Signer.IsZero() }
+
+// IsAbout reports whether the form is about the person p: whether its
+// patient is p's personnummer, however written, read on the processing date
+// now as the order's number was.
+func (f Form) IsAbout(p Personnummer, now time.Time) bool {
+	q, err := ParsePersonnummer(f.Patient, now)
+	return err == nil && !p.IsZero() && q == p
+}
 
 // HasType reports whether the form is of type c.
 func (f Form) HasType(c Code) bool {

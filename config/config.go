@@ -132,6 +132,9 @@ type Forms struct {
 	TokenFile  string          `yaml:"token_file"`
 	LockForm   lockworker.Code `yaml:"lock_form"`
 	UnlockForm lockworker.Code `yaml:"unlock_form"`
+	// SigningTimeExtension, when set, is the URL of the DocumentReference
+	// extension that carries the signing time, read instead of its date.
+	SigningTimeExtension string `yaml:"signing_time_extension"`
 }
 
 // Admin is the admin HTTP listener of `lockworker serve`.
@@ -405,6 +408,11 @@ func (c *Config) Validate() error {
 		}
 		if r.Forms.LockForm == r.Forms.UnlockForm {
 			bad(field+".forms", "lock_form and unlock_form must differ")
+		}
+		if ext := r.Forms.SigningTimeExtension; ext != "" {
+			if u, err := url.Parse(ext); err != nil || !u.IsAbs() {
+				bad(field+".forms.signing_time_extension", "must be an absolute URL, not %q", ext)
+			}
 		}
 	}
 

@@ -80,6 +80,9 @@ func TestLoadReadsTheExample(t *testing.T) {
 	if skane.Forms.LockForm != (lockworker.Code{System: "urn:oid:1.2.752.74.9.1", Code: "L"}) {
 		t.Errorf("region 12 lock form = %+v", skane.Forms.LockForm)
 	}
+	if kron.Forms.SigningTimeExtension != "" || skane.Forms.SigningTimeExtension != "https://fhir.skane.example/StructureDefinition/signeringstid" {
+		t.Errorf("signing time extensions = %q, %q; want none for 07, Skåne's for 12", kron.Forms.SigningTimeExtension, skane.Forms.SigningTimeExtension)
+	}
 	if cfg.Admin.Token.Reveal() != adminSecret || cfg.Log.Level != "debug" {
 		t.Errorf("admin/log = %+v %+v", cfg.Admin, cfg.Log)
 	}
@@ -149,6 +152,9 @@ func TestParseRejects(t *testing.T) {
 		{"no view", func(s string) string { return strings.Replace(s, "view: V, ", "", 1) }, "regions[0].easit.view: is required"},
 		{"no forms token", func(s string) string { return strings.Replace(s, "token: t", "", 1) }, "regions[0].forms.token: is required"},
 		{"the same form for both kinds", func(s string) string { return strings.Replace(s, "code: H}", "code: L}", 1) }, "regions[0].forms: lock_form and unlock_form must differ"},
+		{"a signing time extension that is no URL", func(s string) string {
+			return strings.Replace(s, "      token: t\n", "      token: t\n      signing_time_extension: signeringstid\n", 1)
+		}, `regions[0].forms.signing_time_extension: must be an absolute URL, not "signeringstid"`},
 		{"an admin listener without token", func(s string) string { return s + "admin: {listen: \"127.0.0.1:8080\"}\n" }, "admin.token: is required"},
 		{"a bad log level", func(s string) string { return s + "log: {level: loud}\n" }, "log.level"},
 		{"a short pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: testdata/short.key}\n" }, "log.pseudonym_key_file: the key must be at least 16 bytes"},

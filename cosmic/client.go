@@ -10,6 +10,7 @@
 package cosmic
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,8 +26,9 @@ import (
 
 // The operations a Client reports to its observer.
 const (
-	OpForm     = "form"     // GET DocumentReference/{ref}
-	OpMetadata = "metadata" // GET metadata
+	OpForm      = "form"      // GET DocumentReference/{ref}
+	OpReference = "reference" // GET {type}/{id}: a party a form refers to
+	OpMetadata  = "metadata"  // GET metadata
 )
 
 // Defaults of a Client's options.
@@ -68,6 +70,7 @@ type Client struct {
 	rest       *resty.Client // holds the token, behind a pointer so that printing a Client does not show it
 	readBudget time.Duration
 	urlErr     error // why the base URL is unusable, checked before every request
+	reader     formReader
 }
 
 // Option configures a Client.
@@ -80,6 +83,7 @@ type options struct {
 	waitMax    time.Duration
 	httpClient *http.Client
 	observe    func(op string, status int)
+	signingExt string
 }
 
 // WithTimeout bounds each HTTP attempt (default 30s). Non-positive values
@@ -139,6 +143,13 @@ func WithObserver(observe func(op string, status int)) Option {
 	}
 }
 
+// WithSigningTimeExtension takes a form's signing time from the extension
+// of the DocumentReference with this URL (its valueDateTime or valueInstant)
+// instead of from its date, for a form service that keeps them apart.
+func WithSigningTimeExtension(url string) Option {
+	return func(o *options) { o.signingExt = url }
+}
+
 // NewClient returns a client of the FHIR endpoint at baseURL (such as
 // "http://127.0.0.1:9101/fhir") that authenticates with the bearer token. A
 // baseURL that is not an absolute http or https URL makes every call fail
@@ -176,7 +187,12 @@ func NewClient(baseURL, token string, opts ...Option) *Client {
 		SetRetryWaitTime(o.waitMin).
 		SetRetryMaxWaitTime(max(o.waitMin, o.waitMax)).
 		SetLogger(discardLogger{})
-	return &Client{rest: rest, readBudget: o.readBudget, urlErr: checkBaseURL(baseURL)}
+	return &Client{
+		rest:       rest,
+		readBudget: o.readBudget,
+		urlErr:     checkBaseURL(baseURL),
+		reader:     formReader{base: baseURL, signingTimeExtension: o.signingExt},
+	}
 }
 
 func checkBaseURL(s string) error {
@@ -193,11 +209,14 @@ func checkBaseURL(s string) error {
 	return nil
 }
 
-// Form reads the form by its reference: GET {url}/DocumentReference/{ref}.
-// Its error wraps lockworker.ErrFormNotFound when the service has no such form
-// (404 or 410), ErrInvalidReference when ref is not a FHIR id (and no request
-// was made), and a *StatusError whenever the service answered other than
-// success.
+// Form reads the form by its reference: GET {url}/DocumentReference/{ref},
+// and then each Patient, Practitioner, PractitionerRole or Organization the
+// form refers to for its patient, signer or custodian (GET {url}/{type}/{id},
+// at most one read per party). Its error wraps lockworker.ErrFormNotFound when
+// the service has no such form (404 or 410), ErrInvalidReference when ref is
+// not a FHIR id (and no request was made), and a *StatusError whenever the
+// service answered other than success, to the form's read or a referenced
+// resource's.
 func (c *Client) Form(ctx context.Context, ref string) (lockworker.Form, error) {
 	if !lockworker.ValidFormReference(ref) {
 		// The reference is not repeated: it may be anything an agent typed.
@@ -211,11 +230,28 @@ func (c *Client) Form(ctx context.Context, ref string) (lockworker.Form, error) 
 	if err != nil {
 		return lockworker.Form{}, fmt.Errorf("read form %q: %w", ref, err)
 	}
-	form, err := decodeForm(ref, body)
+	d, err := c.reader.decodeForm(ref, body)
 	if err != nil {
 		return lockworker.Form{}, fmt.Errorf("read form %q: %w", ref, err)
 	}
-	return form, nil
+	read := make(map[string][]byte, len(d.reads)) // a resource two parties refer to is read once
+	for _, r := range d.reads {
+		body, ok := read[r.path]
+		if !ok {
+			// A referenced resource that is missing is not a missing form:
+			// the form cannot be judged until it can be read.
+			if body, err = c.get(ctx, OpReference, r.path); err != nil {
+				return lockworker.Form{}, fmt.Errorf("read form %q: read its %s %s: %w", ref, r.party.element, r.path, err)
+			}
+			read[r.path] = body
+		}
+		identity, err := decodeResource(r, body)
+		if err != nil {
+			return lockworker.Form{}, fmt.Errorf("read form %q: read its %s %s: %w", ref, r.party.element, r.path, err)
+		}
+		r.party.set(&d.form, identity)
+	}
+	return d.form, nil
 }
 
 // Metadata reads the service's CapabilityStatement (GET {url}/metadata) with
@@ -267,15 +303,22 @@ func (c *Client) get(ctx context.Context, op, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return resp.Body(), nil
+	return answerBody(resp), nil
 }
+
+// utf8BOM is the byte-order mark that some integration platforms put before
+// a UTF-8 answer; JSON does not allow it, so it is dropped.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// answerBody returns the body of an answer without a leading byte-order mark.
+func answerBody(resp *resty.Response) []byte { return bytes.TrimPrefix(resp.Body(), utf8BOM) }
 
 // message returns what an error answer says, shortened, without the token: a
 // service that echoes the request in its diagnostics must not make the token
 // reach the logs. The token goes before the text is cut, so that no part of
 // it can survive the cut.
 func (c *Client) message(resp *resty.Response) string {
-	msg := operationOutcomeText(resp.Body())
+	msg := operationOutcomeText(answerBody(resp))
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode())
 	}

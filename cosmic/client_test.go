@@ -33,6 +33,7 @@ type request struct {
 // server is a FHIR endpoint under /fhir that records every request and lets
 // the test answer it; n counts the requests from 1.
 type server struct {
+	base     string // the client's base URL
 	mu       sync.Mutex
 	requests []request
 }
@@ -56,8 +57,9 @@ func setup(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n i
 		answer(w, r, n)
 	}))
 	t.Cleanup(ts.Close)
+	s.base = ts.URL + "/fhir"
 	opts = append([]cosmic.Option{cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond)}, opts...)
-	return cosmic.NewClient(ts.URL+"/fhir", token, opts...), s
+	return cosmic.NewClient(s.base, token, opts...), s
 }
 
 // fixture returns a recorded answer from testdata.

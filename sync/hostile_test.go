@@ -442,23 +442,31 @@ func TestHostileFormDocumentsGetADefinedOutcome(t *testing.T) {
 		{"an answer over 16 MB: error", with("text", doc{"div": strings.Repeat(huge, 5)}), lockworker.OutcomeError, lockworker.ReasonFormsError},
 		{"an extension nested 100 deep: error", nested(100), lockworker.OutcomeError, lockworker.ReasonFormsError},
 		{"an extension nested 100,000 deep: error", nested(100_000), lockworker.OutcomeError, lockworker.ReasonFormsError},
+		{"a patient the form service does not have: error, not a mismatch",
+			with("subject", doc{"reference": "Patient/4711"}), lockworker.OutcomeError, lockworker.ReasonFormsError},
+		{"a signer at another host: error, not read",
+			with("authenticator", doc{"reference": "https://fhir.elsewhere.example/Practitioner/1"}), lockworker.OutcomeError, lockworker.ReasonFormsError},
 
 		// A readable form that does not prove the order: manual at once.
-		{"a date without a zone: manual form_date_invalid", with("date", "2026-11-23T09:30:00"), lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid},
+		{"a date without a zone an hour ahead in Swedish time: manual form_date_invalid", with("date", "2026-11-23T12:00:00"), lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid},
 		{"a date without a time: manual form_date_invalid", with("date", "2026-11-23"), lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid},
 		{"a date in the year 9999: manual form_date_invalid", with("date", "9999-12-31T23:59:59Z"), lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid},
 		{"a date in 1900: manual form_too_old", with("date", "1900-01-01T00:00:00+01:00"), lockworker.OutcomeManual, lockworker.ReasonFormTooOld},
 		{"a date in the year 1, which is no date to Go: manual form_date_invalid", with("date", "0001-01-01T00:00:00Z"), lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid},
-		{"the patient in the 10-digit form: manual form_patient_mismatch, the 12-digit form is required",
-			with("subject", doc{"identifier": identifier(adult[2:])}), lockworker.OutcomeManual, lockworker.ReasonFormPatientMismatch},
-		{"the patient by reference only: manual form_patient_mismatch",
-			with("subject", doc{"reference": "Patient/4711"}), lockworker.OutcomeManual, lockworker.ReasonFormPatientMismatch},
+		{"another patient written in the 10-digit form: manual form_patient_mismatch",
+			with("subject", doc{"identifier": identifier(otherAdult[2:])}), lockworker.OutcomeManual, lockworker.ReasonFormPatientMismatch},
+		{"a patient identifier that is no personnummer: manual form_patient_mismatch",
+			with("subject", doc{"identifier": identifier("19990807-239")}), lockworker.OutcomeManual, lockworker.ReasonFormPatientMismatch},
 
 		// A form that does not say it is signed: waiting for the signature.
 		{`docStatus "FINAL": waiting form_unsigned, FHIR's codes are case-sensitive`, with("docStatus", "FINAL"), lockworker.OutcomeWaiting, lockworker.ReasonFormUnsigned},
 		{"a docStatus of 4 MB: waiting form_unsigned", with("docStatus", huge), lockworker.OutcomeWaiting, lockworker.ReasonFormUnsigned},
 		{"an authenticator that is no HSA-id: waiting form_unsigned",
 			with("authenticator", doc{"identifier": doc{"system": "urn:oid:1.2.752.29.4.19", "value": "<b>Doktor</b>"}}), lockworker.OutcomeWaiting, lockworker.ReasonFormUnsigned},
+
+		// A date written as FHIR allows, or as forms are written.
+		{"a date without a zone, in Swedish time: resolved", with("date", "2026-11-23T10:30"), lockworker.OutcomeResolved, lockworker.ReasonNone},
+		{"the patient in the 10-digit form: resolved", with("subject", doc{"identifier": identifier(adult[2:])}), lockworker.OutcomeResolved, lockworker.ReasonNone},
 
 		// What the rules do not read does not matter.
 		{"an attachment title of 4 MB: resolved", with("content", []doc{{"attachment": doc{"title": huge}}}), lockworker.OutcomeResolved, lockworker.ReasonNone},

@@ -139,7 +139,7 @@ func (s *Syncer) contradiction(r Region, d lockworker.Decision, f lockworker.For
 		return lockworker.ReasonFormWithdrawn
 	case !f.HasType(want):
 		return lockworker.ReasonFormTypeMismatch
-	case f.Patient != d.Personnummer.Reveal():
+	case !f.IsAbout(d.Personnummer, now):
 		return lockworker.ReasonFormPatientMismatch
 	case f.Custodian.IsZero() || f.Custodian.OrgNumber() != r.OrgNumber:
 		return lockworker.ReasonFormRegionMismatch

@@ -92,7 +92,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 		// Each region's Easit has a limit of its own.
 		limiter := rate.NewLimiter(rate.Limit(cfg.Limits.EasitRequestsPerSecond), 1)
 		easitOpts := []easit.Option{easit.WithRateLimit(limiter), easit.WithTimeout(cfg.Limits.EasitTimeout)}
-		var formOpts []cosmic.Option
+		formOpts := []cosmic.Option{cosmic.WithSigningTimeExtension(r.Forms.SigningTimeExtension)}
 		if metrics != nil {
 			easitOpts = append(easitOpts, easit.WithObserver(metrics.EasitObserver(r.Code)))
 			formOpts = append(formOpts, cosmic.WithObserver(metrics.FormObserver(r.Code)))

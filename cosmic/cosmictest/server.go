@@ -3,8 +3,11 @@
 // package cosmic reads it. Tests use it to play a form service, faults
 // included, and the `lockworker demo` command uses it to run without one.
 //
-// It serves GET {URL}/DocumentReference/{id} and GET {URL}/metadata, and
-// checks the bearer token and the Accept header as a strict gateway would.
+// It serves GET {URL}/DocumentReference/{id}, the Patient, Practitioner,
+// PractitionerRole and Organization resources that forms refer to (GET
+// {URL}/{type}/{id}, and {URL}/{type}/{id}/_history/{version}), and GET
+// {URL}/metadata, and checks the bearer token and the Accept header as a
+// strict gateway would.
 package cosmictest
 
 import (
@@ -38,6 +41,9 @@ type Config struct {
 	// Token is the bearer token every request must carry; "" lets requests
 	// without one through.
 	Token string
+	// ByteOrderMark puts a UTF-8 byte-order mark before every answer's
+	// JSON, as some integration platforms do.
+	ByteOrderMark bool
 }
 
 // Document is a signed request form, as the server serves it: Put builds a
@@ -67,6 +73,23 @@ type Document struct {
 	Date time.Time
 }
 
+// Resource is a resource that forms refer to for their patient, signer or
+// custodian: a Patient, Practitioner, PractitionerRole or Organization.
+type Resource struct {
+	Type        string // "Patient", "Practitioner", "PractitionerRole" or "Organization"
+	ID          string
+	Identifiers []Identifier
+	// Name is the person's or the organisation's name; "" leaves it out.
+	Name string
+}
+
+// Identifier is a FHIR Identifier.
+type Identifier struct {
+	Use    string `json:"use,omitempty"`
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
 // Call is one request the server received.
 type Call struct {
 	N      int // the request's number, from 1
@@ -74,6 +97,9 @@ type Call struct {
 	Path   string // the URL path, such as "/fhir/DocumentReference/blankett-1"
 	// Ref is the id of the DocumentReference read, "" for other paths.
 	Ref string
+	// Resource is the resource read, such as "Organization/vg-1" or
+	// "DocumentReference/blankett-1", "" for other paths.
+	Resource string
 }
 
 // Fault is what the server does instead of, or before, answering a call.
@@ -94,10 +120,13 @@ type Fault struct {
 type Server struct {
 	http      *httptest.Server
 	token     string
+	bom       bool
 	closed    chan struct{} // closed by Close, to end delays early
 	closeOnce sync.Once
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// docs holds the resources by their type and id, such as
+	// "DocumentReference/blankett-1".
 	docs  map[string]stored
 	calls []Call
 	fault func(Call) *Fault
@@ -111,7 +140,7 @@ type stored struct {
 
 // NewServer starts a server on 127.0.0.1; Close stops it.
 func NewServer(cfg Config) *Server {
-	s := &Server{token: cfg.Token, closed: make(chan struct{}), docs: make(map[string]stored)}
+	s := &Server{token: cfg.Token, bom: cfg.ByteOrderMark, closed: make(chan struct{}), docs: make(map[string]stored)}
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -131,23 +160,40 @@ func (s *Server) Close() {
 func (s *Server) Put(doc Document) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	version := s.docs[doc.ID].version + 1
-	s.docs[doc.ID] = stored{body: build(doc, version), version: version}
+	key := documentType + "/" + doc.ID
+	version := s.docs[key].version + 1
+	s.docs[key] = stored{body: build(doc, version), version: version}
 }
 
-// PutRaw stores body as the answer to a read of id, as it is: a hostile or
-// malformed document, say.
-func (s *Server) PutRaw(id string, body []byte) {
+// PutRaw stores body as the answer to a read of the form id, as it is: a
+// hostile or malformed document, say.
+func (s *Server) PutRaw(id string, body []byte) { s.PutRawResource(documentType, id, body) }
+
+// PutResource stores a resource that forms refer to, or a new version of
+// it, built from r.
+func (s *Server) PutResource(r Resource) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.docs[id] = stored{body: append([]byte(nil), body...), version: s.docs[id].version + 1}
+	key := r.Type + "/" + r.ID
+	version := s.docs[key].version + 1
+	s.docs[key] = stored{body: buildResource(r, version), version: version}
+}
+
+// PutRawResource stores body as the answer to a read of resourceType/id, as
+// it is.
+func (s *Server) PutRawResource(resourceType, id string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := resourceType + "/" + id
+	s.docs[key] = stored{body: append([]byte{}, body...), version: s.docs[key].version + 1}
 }
 
 // Delete deletes the form: reads of it are answered 410 Gone from now on.
 func (s *Server) Delete(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.docs[id] = stored{version: s.docs[id].version + 1}
+	key := documentType + "/" + id
+	s.docs[key] = stored{version: s.docs[key].version + 1}
 }
 
 // SetFault has fault consulted on every call from now on; a nil *Fault
@@ -165,15 +211,23 @@ func (s *Server) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// documentType is the resource type of a form.
+const documentType = "DocumentReference"
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rest, inBase := strings.CutPrefix(r.URL.Path, basePath+"/")
-	ref, isDoc := strings.CutPrefix(rest, "DocumentReference/")
-	if !inBase || !isDoc {
-		ref = ""
+	resource, version, isResource := resourcePath(rest)
+	isResource = inBase && isResource
+	call := Call{Method: r.Method, Path: r.URL.Path}
+	if isResource {
+		call.Resource = resource
+		if ref, isDoc := strings.CutPrefix(resource, documentType+"/"); isDoc {
+			call.Ref = ref
+		}
 	}
 
 	s.mu.Lock()
-	call := Call{N: len(s.calls) + 1, Method: r.Method, Path: r.URL.Path, Ref: ref}
+	call.N = len(s.calls) + 1
 	s.calls = append(s.calls, call)
 	fault := s.fault
 	s.mu.Unlock()
@@ -187,19 +241,33 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case s.token != "" && r.Header.Get("Authorization") != "Bearer "+s.token:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cosmictest"`)
-		writeOutcome(w, http.StatusUnauthorized, "login", "Missing or invalid bearer token")
+		s.writeOutcome(w, http.StatusUnauthorized, "login", "Missing or invalid bearer token")
 	case r.Method != http.MethodGet:
 		w.Header().Set("Allow", http.MethodGet)
-		writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "Only reads are supported")
+		s.writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "Only reads are supported")
 	case !strings.Contains(r.Header.Get("Accept"), "application/fhir+json"):
-		writeOutcome(w, http.StatusNotAcceptable, "not-supported", "Accept must include application/fhir+json")
+		s.writeOutcome(w, http.StatusNotAcceptable, "not-supported", "Accept must include application/fhir+json")
 	case inBase && rest == "metadata":
-		writeFHIR(w, http.StatusOK, []byte(capabilityStatement))
-	case inBase && isDoc:
-		s.serveDocument(w, ref)
+		s.writeFHIR(w, http.StatusOK, []byte(capabilityStatement))
+	case isResource:
+		s.serveResource(w, resource, version)
 	default:
-		writeOutcome(w, http.StatusNotFound, "not-found", "Unknown path "+r.URL.Path)
+		s.writeOutcome(w, http.StatusNotFound, "not-found", "Unknown path "+r.URL.Path)
 	}
+}
+
+// resourcePath reads a path below the base as a read of a resource,
+// "Type/id", or of one of its versions, "Type/id/_history/version".
+func resourcePath(path string) (resource, version string, ok bool) {
+	parts := strings.Split(path, "/")
+	switch {
+	case len(parts) == 2 && parts[0] != "" && parts[1] != "":
+	case len(parts) == 4 && parts[0] != "" && parts[1] != "" && parts[2] == "_history" && parts[3] != "":
+		version = parts[3]
+	default:
+		return "", "", false
+	}
+	return parts[0] + "/" + parts[1], version, true
 }
 
 // injure applies the fault f and reports whether it answered the call.
@@ -221,10 +289,10 @@ func (s *Server) injure(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 		dropConnection(w)
 		return true
 	case f.Status != 0 && f.Body == nil:
-		writeOutcome(w, f.Status, "transient", "Injected fault")
+		s.writeOutcome(w, f.Status, "transient", "Injected fault")
 		return true
 	case f.Status != 0:
-		writeFHIR(w, f.Status, f.Body)
+		s.writeFHIR(w, f.Status, f.Body)
 		return true
 	}
 	return false
@@ -237,27 +305,32 @@ func dropConnection(w http.ResponseWriter) {
 	}
 }
 
-func (s *Server) serveDocument(w http.ResponseWriter, ref string) {
+// serveResource answers a read of resource, or of its version when version
+// is not "".
+func (s *Server) serveResource(w http.ResponseWriter, resource, version string) {
 	s.mu.Lock()
-	doc, ok := s.docs[ref]
+	doc, ok := s.docs[resource]
 	s.mu.Unlock()
 	switch {
-	case !ok:
-		writeOutcome(w, http.StatusNotFound, "not-found", fmt.Sprintf("Resource DocumentReference/%s is not known", ref))
+	case !ok || (version != "" && version != strconv.Itoa(doc.version)):
+		s.writeOutcome(w, http.StatusNotFound, "not-found", fmt.Sprintf("Resource %s is not known", resource))
 	case doc.body == nil:
-		writeOutcome(w, http.StatusGone, "deleted", fmt.Sprintf("Resource DocumentReference/%s has been deleted", ref))
+		s.writeOutcome(w, http.StatusGone, "deleted", fmt.Sprintf("Resource %s has been deleted", resource))
 	default:
-		writeFHIR(w, http.StatusOK, doc.body)
+		s.writeFHIR(w, http.StatusOK, doc.body)
 	}
 }
 
-func writeFHIR(w http.ResponseWriter, status int, body []byte) {
+func (s *Server) writeFHIR(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/fhir+json; charset=utf-8")
 	w.WriteHeader(status)
+	if s.bom {
+		_, _ = w.Write([]byte("\ufeff"))
+	}
 	_, _ = w.Write(body)
 }
 
-func writeOutcome(w http.ResponseWriter, status int, code, text string) {
+func (s *Server) writeOutcome(w http.ResponseWriter, status int, code, text string) {
 	type issue struct {
 		Severity    string `json:"severity"`
 		Code        string `json:"code"`
@@ -267,7 +340,7 @@ func writeOutcome(w http.ResponseWriter, status int, code, text string) {
 		ResourceType string  `json:"resourceType"`
 		Issue        []issue `json:"issue"`
 	}{"OperationOutcome", []issue{{"error", code, text}}})
-	writeFHIR(w, status, body)
+	s.writeFHIR(w, status, body)
 }
 
 // capabilityStatement is what the server says of itself at /metadata.
@@ -349,5 +422,41 @@ func build(doc Document, version int) []byte {
 		d.Custodian = &fhirReference{fhirIdentifier{HSAIDSystem, doc.Custodian}}
 	}
 	body, _ := json.Marshal(d) // cannot fail: strings only
+	return body
+}
+
+// The shape of the resources the server builds for forms to refer to.
+type (
+	fhirResource struct {
+		ResourceType string           `json:"resourceType"`
+		ID           string           `json:"id"`
+		Meta         fhirMeta         `json:"meta"`
+		Identifier   []Identifier     `json:"identifier,omitempty"`
+		Active       bool             `json:"active"`
+		Name         *json.RawMessage `json:"name,omitempty"`
+	}
+	fhirHumanName struct {
+		Text string `json:"text"`
+	}
+)
+
+// buildResource returns the JSON of r at version. A Patient's or a
+// Practitioner's name is a list of HumanName, an Organization's a string.
+func buildResource(r Resource, version int) []byte {
+	res := fhirResource{ResourceType: r.Type, ID: r.ID, Meta: fhirMeta{VersionID: strconv.Itoa(version)}, Identifier: r.Identifiers, Active: true}
+	if r.Name != "" {
+		var name []byte
+		switch r.Type {
+		case "Organization":
+			name, _ = json.Marshal(r.Name) // cannot fail: a string
+		case "Patient", "Practitioner":
+			name, _ = json.Marshal([]fhirHumanName{{Text: r.Name}}) // cannot fail: strings only
+		}
+		if name != nil {
+			raw := json.RawMessage(name)
+			res.Name = &raw
+		}
+	}
+	body, _ := json.Marshal(res) // cannot fail: strings and raw JSON it made
 	return body
 }

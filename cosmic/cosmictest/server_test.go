@@ -46,6 +46,17 @@ func mustHSAID(t *testing.T, s string) lockworker.HSAID {
 // get makes a raw request, to see what the client would not show.
 func get(t *testing.T, method, url string, header map[string]string) (*http.Response, map[string]any) {
 	t.Helper()
+	resp, body := fetch(t, method, url, header)
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatalf("the answer %d is not JSON: %v: %s", resp.StatusCode, err, body)
+	}
+	return resp, doc
+}
+
+// fetch makes a raw request and returns the answer and its body as sent.
+func fetch(t *testing.T, method, url string, header map[string]string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -62,11 +73,7 @@ func get(t *testing.T, method, url string, header map[string]string) (*http.Resp
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatalf("the answer %d is not JSON: %v: %s", resp.StatusCode, err, body)
-	}
-	return resp, doc
+	return resp, body
 }
 
 var fhirHeaders = map[string]string{"Authorization": "Bearer " + token, "Accept": "application/fhir+json"}
@@ -348,9 +355,9 @@ func TestCallsAreLogged(t *testing.T) {
 	_, _ = c.Form(t.Context(), "blankett-okand")
 
 	want := []cosmictest.Call{
-		{N: 1, Method: "GET", Path: "/fhir/DocumentReference/blankett-1", Ref: "blankett-1"},
+		{N: 1, Method: "GET", Path: "/fhir/DocumentReference/blankett-1", Ref: "blankett-1", Resource: "DocumentReference/blankett-1"},
 		{N: 2, Method: "GET", Path: "/fhir/metadata"},
-		{N: 3, Method: "GET", Path: "/fhir/DocumentReference/blankett-okand", Ref: "blankett-okand"},
+		{N: 3, Method: "GET", Path: "/fhir/DocumentReference/blankett-okand", Ref: "blankett-okand", Resource: "DocumentReference/blankett-okand"},
 	}
 	if got := s.Calls(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Calls() =\n%+v\nwant\n%+v", got, want)
@@ -408,5 +415,64 @@ func TestCloseEndsDelayedAnswers(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client still waits on a closed server")
+	}
+}
+
+func TestPutResourceServesWhatFormsReferTo(t *testing.T) {
+	t.Parallel()
+	s, _ := setup(t)
+	s.PutResource(cosmictest.Resource{
+		Type: "Organization", ID: "vg-07", Name: "Region Kronoberg",
+		Identifiers: []cosmictest.Identifier{{System: cosmictest.HSAIDSystem, Value: "SE2321000065-1000"}},
+	})
+	s.PutResource(cosmictest.Resource{Type: "Patient", ID: "p-1", Name: "Tolvan Tolvansson"})
+	s.PutResource(cosmictest.Resource{Type: "Patient", ID: "p-1", Name: "Tolvan Tolvansson"}) // version 2
+	s.PutRawResource("Practitioner", "raw", []byte(`{"resourceType":"Practitioner","id":"raw","name":"not a list"}`))
+
+	tests := []struct {
+		path       string
+		wantStatus int
+		want       map[string]any // members the answer must hold
+	}{
+		{"/Organization/vg-07", http.StatusOK, map[string]any{
+			"resourceType": "Organization", "id": "vg-07", "name": "Region Kronoberg",
+			"identifier": []any{map[string]any{"system": cosmictest.HSAIDSystem, "value": "SE2321000065-1000"}},
+		}},
+		{"/Patient/p-1", http.StatusOK, map[string]any{
+			"resourceType": "Patient", "name": []any{map[string]any{"text": "Tolvan Tolvansson"}},
+			"meta": map[string]any{"versionId": "2"},
+		}},
+		{"/Patient/p-1/_history/2", http.StatusOK, map[string]any{"id": "p-1"}},
+		{"/Patient/p-1/_history/1", http.StatusNotFound, map[string]any{"resourceType": "OperationOutcome"}},
+		{"/Practitioner/raw", http.StatusOK, map[string]any{"name": "not a list"}},
+		{"/Organization/okand", http.StatusNotFound, map[string]any{"resourceType": "OperationOutcome"}},
+		{"/Organization/vg-07/extra", http.StatusNotFound, map[string]any{"resourceType": "OperationOutcome"}},
+	}
+	for _, tt := range tests {
+		resp, doc := get(t, http.MethodGet, s.URL()+tt.path, fhirHeaders)
+		if resp.StatusCode != tt.wantStatus {
+			t.Errorf("GET %s: %d, want %d", tt.path, resp.StatusCode, tt.wantStatus)
+		}
+		for k, v := range tt.want {
+			if !reflect.DeepEqual(doc[k], v) {
+				t.Errorf("GET %s: %s = %v, want %v", tt.path, k, doc[k], v)
+			}
+		}
+	}
+	if got := s.Calls()[0]; got.Resource != "Organization/vg-07" || got.Ref != "" {
+		t.Errorf("the first call = %+v, want Resource Organization/vg-07 and no form Ref", got)
+	}
+}
+
+func TestAByteOrderMarkPrecedesEveryAnswer(t *testing.T) {
+	t.Parallel()
+	s := cosmictest.NewServer(cosmictest.Config{Token: token, ByteOrderMark: true})
+	t.Cleanup(s.Close)
+	s.Put(cosmictest.Document{ID: "blankett-1"})
+	for _, path := range []string{"/DocumentReference/blankett-1", "/metadata", "/DocumentReference/okand"} {
+		_, body := fetch(t, http.MethodGet, s.URL()+path, fhirHeaders)
+		if !strings.HasPrefix(string(body), "\ufeff{") {
+			t.Errorf("GET %s: the answer starts %q, want a byte-order mark and then JSON", path, body[:min(len(body), 8)])
+		}
 	}
 }
