@@ -97,6 +97,9 @@ type variant struct {
 	easitOptions []easit.Option
 	// claimLease is the lock store's claim lease; 0 for its default.
 	claimLease time.Duration
+	// formsOptions are given to the form service clients after the
+	// world's own.
+	formsOptions []cosmic.Option
 }
 
 // setupVariant is setup for a variant of the world.
@@ -127,8 +130,9 @@ func setupVariant(t *testing.T, v variant) *world {
 			Statuses: sync.Statuses(statuses),
 			LockForm: lockForm, UnlockForm: unlockForm,
 			Tickets: easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields(config.DefaultFields)),
-			Forms: cosmic.NewClient(r.forms.URL(), token,
-				cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second), cosmic.WithTimeout(2*time.Second)),
+			Forms: cosmic.NewClient(r.forms.URL(), token, append([]cosmic.Option{
+				cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second), cosmic.WithTimeout(2 * time.Second),
+			}, v.formsOptions...)...),
 		})
 	}
 	t.Cleanup(func() {
