@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -168,7 +167,7 @@ func (c *Client) send(ctx context.Context, op, method, path string, body any, au
 		req.SetBasicAuth(c.apiKey, "")
 	}
 	if body != nil {
-		data, err := json.Marshal(body)
+		data, err := marshalASCII(body)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s request: %w", op, err)
 		}
@@ -176,7 +175,7 @@ func (c *Client) send(ctx context.Context, op, method, path string, body any, au
 	}
 	resp, err := req.Execute(method, path)
 	if err == nil && resp.IsSuccess() {
-		return resp.Body(), nil
+		return withoutBOM(resp.Body()), nil
 	}
 	answer := resp
 	if answer == nil || answer.RawResponse == nil {
@@ -206,7 +205,7 @@ func (c *Client) newError(op, method string, answer *resty.Response, err error) 
 		e.StatusCode = answer.StatusCode()
 		// The key goes before the text is cut, so that no part of it can
 		// survive the cut.
-		e.Message = shorten([]byte(c.scrub(string(answer.Body()))))
+		e.Message = shorten([]byte(c.scrub(string(withoutBOM(answer.Body())))))
 	}
 	write := method != http.MethodGet
 	switch {

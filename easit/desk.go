@@ -73,7 +73,8 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 }
 
 // Tickets reads the whole view and returns its items as tickets, in the
-// view's order.
+// view's order. It fails when the view holds a configured label on more than
+// one column (see CheckView).
 //
 // A ticket's ID is the first non-empty content of the ticket column, else its
 // first non-empty rawValue; its Status the first non-null content of the
@@ -81,12 +82,15 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	items, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
+	view, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	tickets := make([]lockworker.Ticket, 0, len(items))
-	for _, it := range items {
+	if err := d.checkLabelsUnique(view.Columns); err != nil {
+		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+	}
+	tickets := make([]lockworker.Ticket, 0, len(view.Items))
+	for _, it := range view.Items {
 		tickets = append(tickets, d.ticket(it))
 	}
 	return tickets, nil
@@ -199,11 +203,14 @@ func (d *Desk) Ping(ctx context.Context) error {
 // CheckView reads the first page of the view with the API key, as Tickets
 // will. It also checks that the view has the columns without which no order
 // can be carried out, since a misnamed column would otherwise send every
-// order to manual handling.
+// order to manual handling, and that no configured label is on two columns.
 func (d *Desk) CheckView(ctx context.Context) error {
 	page, err := d.client.ListItems(ctx, ListOptions{View: d.view, Page: 1, PageSize: 1})
 	if err != nil {
 		return fmt.Errorf("check Easit: read view %q with the API key: %w", d.view, err)
+	}
+	if err := d.checkLabelsUnique(page.Columns); err != nil {
+		return fmt.Errorf("check Easit: %w", err)
 	}
 	have := make(map[string]bool, len(page.Columns))
 	for _, c := range page.Columns {
@@ -213,6 +220,25 @@ func (d *Desk) CheckView(ctx context.Context) error {
 	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.FormRef, f.Created} {
 		if !have[name] {
 			return fmt.Errorf("check Easit: view %q has no column %q", d.view, name)
+		}
+	}
+	return nil
+}
+
+// checkLabelsUnique fails when a configured label names more than one of the
+// view's columns. Easit can give two columns one label (a text and a
+// connection column both called "Lösning", say), and an item names its
+// properties by label alone, so that the two columns' values could not be
+// told apart: every order would seem to give the field twice.
+func (d *Desk) checkLabelsUnique(columns []Column) error {
+	count := make(map[string]int, len(columns))
+	for _, c := range columns {
+		count[norm.NFC.String(c.Name)]++
+	}
+	f := d.fields
+	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.Reporter, f.ReporterHSAID, f.FormRef, f.Created} {
+		if n := count[name]; n > 1 {
+			return fmt.Errorf("view %q has %d columns labelled %q: give one of them another label in Easit, or configure another column", d.view, n, name)
 		}
 	}
 	return nil

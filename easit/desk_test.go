@@ -93,6 +93,24 @@ func TestDeskTicketsFailsWithTheView(t *testing.T) {
 	}
 }
 
+// Easit can give two columns of a view one label, and an item names its
+// values by label alone: a configured label on two columns fails the read,
+// naming it, rather than merge the two columns' values.
+func TestDeskTicketsRefusesAConfiguredLabelOnTwoColumns(t *testing.T) {
+	t.Parallel()
+	desk, srv := setupDesk(t, easit.Fields{FormRef: "Lösning"})
+	connection := "CONNECTION"
+	srv.AddColumn(easit.Column{Name: "Lösning", DataType: "STRING"})
+	srv.AddColumn(easit.Column{Name: "Lösning", DataType: "STRING", ConnectionType: &connection})
+	srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad", FormRef: "blankett-55"})
+
+	tickets, err := desk.Tickets(t.Context())
+
+	if err == nil || !strings.Contains(err.Error(), `view "VIS-1177-las" has 3 columns labelled "Lösning"`) {
+		t.Fatalf("Tickets = %v, %v; want an error naming the label", tickets, err)
+	}
+}
+
 func TestDeskReadsTheRegionsColumnLabels(t *testing.T) {
 	t.Parallel()
 	fields := easit.Fields{Ticket: "Ärendenummer", Kind: "Typ av beställning", Personnummer: "Patientens personnummer"}
@@ -277,6 +295,7 @@ func TestDeskPingAndCheckView(t *testing.T) {
 		view    string // the desk's view, if not the right one
 		fields  easit.Fields
 		fault   *easittest.Fault // on /ping
+		extra   *easit.Column    // added to the view, after its own columns
 		wantErr string           // a regular expression
 	}{
 		{name: "all is well"},
@@ -284,6 +303,13 @@ func TestDeskPingAndCheckView(t *testing.T) {
 		{name: "a wrong key", key: "old-key", wantErr: `read view "VIS-1177-las" with the API key: easit: list items of view "VIS-1177-las", page 1: HTTP 401`},
 		{name: "an unknown view", view: "VIS-1177-gammal", wantErr: `No item view with identifier "VIS-1177-gammal"`},
 		{name: "a misnamed column", fields: easit.Fields{Kind: "Typ"}, wantErr: `view "VIS-1177-las" has no column "Typ"`},
+		{name: "a configured label on two columns", extra: &easit.Column{Name: "Blankettreferens", DataType: "CONNECTION"},
+			wantErr: `view "VIS-1177-las" has 2 columns labelled "Blankettreferens"`},
+		{name: "a configured label on two columns, one in NFD", extra: &easit.Column{Name: "Anma\u0308lare", DataType: "CONNECTION"},
+			wantErr: `view "VIS-1177-las" has 2 columns labelled "Anmälare"`},
+		{name: "another label on two columns", extra: &easit.Column{Name: "Status", DataType: "STRING"}, fields: easit.Fields{Status: "Ärendestatus"},
+			wantErr: `view "VIS-1177-las" has no column "Ärendestatus"`},
+		{name: "a label that is no field on two columns", extra: &easit.Column{Name: "Lösning", DataType: "STRING"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +322,10 @@ func TestDeskPingAndCheckView(t *testing.T) {
 				}
 				return nil
 			})
+			srv.AddColumn(easit.Column{Name: "Lösning", DataType: "STRING"})
+			if tt.extra != nil {
+				srv.AddColumn(*tt.extra)
+			}
 			key, view := testKey, "VIS-1177-las"
 			if tt.key != "" {
 				key = tt.key

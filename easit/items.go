@@ -157,8 +157,14 @@ const (
 	maxPages = 1000
 )
 
+// View is a whole view: its columns and its items.
+type View struct {
+	Columns []Column // as the first page gave them
+	Items   []Item
+}
+
 // ListAllItems reads a whole view, page after page from the first (GET /items
-// for each), and returns its items in order.
+// for each), and returns its columns and its items in order.
 //
 // It fails rather than return a view that may be wrong: when a page is not
 // the one asked for, when the number of pages changes between two pages (the
@@ -167,9 +173,9 @@ const (
 //
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
-func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, error) {
+func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, error) {
 	view := opts.View
-	var items []Item
+	all := &View{}
 	seen := make(map[string]bool)
 	total := 0
 	for n := 1; ; n++ {
@@ -186,15 +192,18 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, er
 			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
+		if n == 1 {
+			all.Columns = page.Columns
+		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
 				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}
-		items = append(items, page.Items...)
+		all.Items = append(all.Items, page.Items...)
 		if n >= total {
-			return items, nil
+			return all, nil
 		}
 	}
 }

@@ -124,7 +124,7 @@ func TestListItemsOfAnEmptyView(t *testing.T) {
 				t.Errorf("page = %+v, want no items", page)
 			}
 			all, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
-			if err != nil || len(all) != 0 {
+			if err != nil || len(all.Items) != 0 {
 				t.Errorf("ListAllItems = %v, %v; want no items and no error", all, err)
 			}
 		})
@@ -182,12 +182,12 @@ func TestListAllItemsReadsEveryPage(t *testing.T) {
 	t.Parallel()
 	client, mux := setup(t)
 	asked := pagedEasit(t, mux)
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	for _, it := range items {
+	for _, it := range view.Items {
 		ids = append(ids, it.ID)
 	}
 	if want := []string{"13:2", "13:3", "13:7", "13:9", "13:12"}; !reflect.DeepEqual(ids, want) {
@@ -244,9 +244,9 @@ func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 				fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":1,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
 					items, req.Page, page, total, total)
 			})
-			items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
+			view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("ListAllItems = %d items, %v; want an error containing %q", len(items), err, tt.wantErr)
+				t.Fatalf("ListAllItems = %+v, %v; want an error containing %q", view, err, tt.wantErr)
 			}
 			if n := requests.Load(); n > 2 {
 				t.Errorf("%d requests, want the read stopped at the first sign of trouble", n)

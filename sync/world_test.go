@@ -100,6 +100,9 @@ type variant struct {
 	// formsOptions are given to the form service clients after the
 	// world's own.
 	formsOptions []cosmic.Option
+	// byteOrderMark has both fakes of each region put a byte-order mark
+	// before their answers.
+	byteOrderMark bool
 }
 
 // setupVariant is setup for a variant of the world.
@@ -117,9 +120,9 @@ func setupVariant(t *testing.T, v variant) *world {
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},
 		{code: "12", name: "Region Skåne", org: "2321000255"},
 	} {
-		r.easit = easittest.NewServer(easittest.Config{APIKey: apiKey, Now: w.clock.Now, PageSize: v.easitPageSize})
+		r.easit = easittest.NewServer(easittest.Config{APIKey: apiKey, Now: w.clock.Now, PageSize: v.easitPageSize, ByteOrderMark: v.byteOrderMark})
 		t.Cleanup(r.easit.Close)
-		r.forms = cosmictest.NewServer(cosmictest.Config{Token: token})
+		r.forms = cosmictest.NewServer(cosmictest.Config{Token: token, ByteOrderMark: v.byteOrderMark})
 		t.Cleanup(r.forms.Close)
 		w.regions[r.code] = r
 		opts := []easit.Option{easit.WithRetryWait(time.Millisecond, 5*time.Millisecond), easit.WithReadBudget(time.Second), easit.WithTimeout(2 * time.Second)}

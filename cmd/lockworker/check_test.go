@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lockworker/lockworker/easit"
 )
 
 // checkNames are the checks that `check` makes of a region whose order view
@@ -58,6 +60,13 @@ func TestCheck(t *testing.T) {
 			name:   "a wrong Easit API key",
 			breaks: func(e *env) { e.vars["EASIT_12_KEY"] = "a revoked key" },
 			failed: map[string]string{"easit view VIS-1177-las": "HTTP 401"},
+		},
+		{
+			name: "a configured label on two columns of the view",
+			breaks: func(e *env) {
+				e.region("12").easit.AddColumn(easit.Column{Name: "Blankettreferens", DataType: "STRING"})
+			},
+			failed: map[string]string{"easit view VIS-1177-las": `view "VIS-1177-las" has 2 columns labelled "Blankettreferens"`},
 		},
 		{
 			name:   "a wrong form service token",

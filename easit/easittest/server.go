@@ -36,6 +36,9 @@ type Config struct {
 	PageSize      int              // the largest page served, and the size when none is asked; default 100
 	User          string           // the user named in log entries; default "lockworker"
 	Now           func() time.Time // the clock of log entries; default time.Now
+	// ByteOrderMark puts a UTF-8 byte-order mark before every JSON answer,
+	// as some Easit installations do.
+	ByteOrderMark bool
 }
 
 // Order is a ticket of the order view, given as its fields. An empty field
@@ -82,6 +85,7 @@ type Server struct {
 	srv    *httptest.Server
 
 	mu       sync.Mutex
+	extra    []column // columns added after the view's own
 	tickets  []*ticket
 	statuses map[string]string // status name → its rawValue
 	calls    []Call
@@ -415,7 +419,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	switch op {
 	case easit.OpPing:
-		writeJSON(w, map[string]string{"message": "Pong!"})
+		s.writeJSON(w, map[string]string{"message": "Pong!"})
 	case easit.OpList:
 		s.list(w, list)
 	case easit.OpImport:
@@ -453,8 +457,11 @@ func fails(w http.ResponseWriter, fault *Fault) bool {
 	return false
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func (s *Server) writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	if s.cfg.ByteOrderMark {
+		_, _ = w.Write([]byte("\ufeff"))
+	}
 	_ = json.NewEncoder(w).Encode(v) // the client going away is not the server's concern
 }
 
@@ -508,7 +515,7 @@ func (s *Server) list(w http.ResponseWriter, req listRequest) {
 	answer.PageSize = size
 	answer.TotalNumberOfPages = (len(all) + size - 1) / size
 	answer.TotalNumberOfItems = len(all)
-	writeJSON(w, answer)
+	s.writeJSON(w, answer)
 }
 
 // byTicketNumber orders tickets as sorting on Id ascending does: by number,
@@ -527,10 +534,20 @@ func (s *Server) byTicketNumber(a, b *ticket) int {
 	return a.seq - b.seq
 }
 
+// AddColumn adds a column to the view, after its own: one that shares a
+// label with another, say, as Easit allows. Items give its values through
+// AddItem.
+func (s *Server) AddColumn(c easit.Column) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.extra = append(s.extra, column{Content: c.Name, Datatype: c.DataType, Collection: c.Collection, ConnectionType: c.ConnectionType})
+}
+
+// columns returns the view's columns. It is called with s.mu held.
 func (s *Server) columns() []column {
 	f := s.fields
 	status := "STATUS"
-	return []column{
+	return append([]column{
 		{Content: f.Ticket, Datatype: "INTEGER"},
 		{Content: f.Status, Datatype: "STRING", ConnectionType: &status},
 		{Content: f.Kind, Datatype: "STRING"},
@@ -539,7 +556,7 @@ func (s *Server) columns() []column {
 		{Content: f.ReporterHSAID, Datatype: "STRING"},
 		{Content: f.FormRef, Datatype: "STRING"},
 		{Content: f.Created, Datatype: "DATE"},
-	}
+	}, s.extra...)
 }
 
 // itemResult is one item's result in an answer to POST /items.
@@ -583,7 +600,7 @@ func (s *Server) importItems(w http.ResponseWriter, req importRequest, fault *Fa
 	if fault.AfterApply && fails(w, fault) {
 		return
 	}
-	writeJSON(w, map[string][]itemResult{"importItemResult": results})
+	s.writeJSON(w, map[string][]itemResult{"importItemResult": results})
 }
 
 // apply carries out an imported item on t: sets its status and appends its

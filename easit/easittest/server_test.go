@@ -76,12 +76,12 @@ func TestPagesAreSortedByTicketNumber(t *testing.T) {
 		t.Errorf("columns = %+v, want the 8 default columns", page.Columns)
 	}
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var numbers []string
-	for _, it := range items {
+	for _, it := range view.Items {
 		numbers = append(numbers, *it.Properties[0].Content)
 	}
 	if want := []string{"7", "9", "13", "55", "100", "X-1"}; !reflect.DeepEqual(numbers, want) {
@@ -124,10 +124,11 @@ func TestOrdersAndItems(t *testing.T) {
 		{Name: "Personnummer"},
 	}})
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	items := view.Items
 	if len(items) != 2 {
 		t.Fatalf("%d items, want 2", len(items))
 	}
@@ -354,10 +355,10 @@ func TestAFaultOnOnePageIsRetried(t *testing.T) {
 		return nil
 	})
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
 
-	if err != nil || len(items) != 2 {
-		t.Fatalf("ListAllItems = %d items, %v; want both tickets read after a retry", len(items), err)
+	if err != nil || len(view.Items) != 2 {
+		t.Fatalf("ListAllItems = %+v, %v; want both tickets read after a retry", view, err)
 	}
 	var pages []int
 	for _, c := range srv.Calls() {
