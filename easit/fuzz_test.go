@@ -71,3 +71,34 @@ func marshal(t *testing.T, v any) []byte {
 	}
 	return data
 }
+
+// FuzzMarshalASCII checks that marshalASCII writes only ASCII, and the same
+// JSON value as json.Marshal, for any text an import may carry.
+func FuzzMarshalASCII(f *testing.F) {
+	for _, s := range []string{"Löst", "Inloggningen till 1177 är låst.", "\u2028<&>\"\\", "😀 Ä\u0308", "\xff invalid", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := ImportProperty{Name: s, Content: s}
+		got, err := marshalASCII(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range got {
+			if c >= 0x80 {
+				t.Fatalf("marshalASCII(%q) = %s, beyond ASCII", s, got)
+			}
+		}
+		want, _ := json.Marshal(v)
+		var a, b ImportProperty
+		if err := json.Unmarshal(got, &a); err != nil {
+			t.Fatalf("marshalASCII(%q) = %s, not JSON: %v", s, got, err)
+		}
+		if err := json.Unmarshal(want, &b); err != nil {
+			t.Fatal(err)
+		}
+		if a != b {
+			t.Errorf("marshalASCII(%q) reads back as %+v, json.Marshal as %+v", s, a, b)
+		}
+	})
+}
