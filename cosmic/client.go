@@ -3,6 +3,11 @@
 // endpoint, and translates them into lockworker.Form: the evidence the rules
 // check, never the form's content.
 //
+// A form may name its patient, signer and custodian by reference: the Client
+// reads each referenced Patient, Practitioner, PractitionerRole or
+// Organization from the same endpoint, through the same requests as the form
+// itself, and never from another host (docs/FORMS.md).
+//
 // The Client only reads and translates; whether a form proves an order is for
 // package sync to decide. Its reads are retried on 5xx, 429 and network errors
 // within a time budget, so that one slow or flapping integration platform
