@@ -143,13 +143,25 @@ func (p party) identityIn(ids []identifier) string {
 		v, ok := p.identify(id)
 		switch {
 		case !ok || id.Use == "old":
-		case found != "" && v != found:
+		case found != "" && withoutCenturyHyphen(v) != withoutCenturyHyphen(found):
 			return ""
-		default:
+		case found == "":
 			found = v
 		}
 	}
 	return found
+}
+
+// withoutCenturyHyphen writes a personnummer given as YYYYMMDD-NNNC as
+// YYYYMMDDNNNC, so that a resource that gives one number both ways names one
+// person. A ten-digit form is left as it is: its century hangs on the
+// processing date, which the rules know. Nothing else is a personnummer of
+// that length, with a hyphen there.
+func withoutCenturyHyphen(v string) string {
+	if len(v) == 13 && v[8] == '-' {
+		return v[:8] + v[9:]
+	}
+	return v
 }
 
 func (p party) refers(resourceType string) bool { return slices.Contains(p.types, resourceType) }

@@ -165,17 +165,23 @@ func readExactly(t *testing.T, body []byte) (lockworker.Form, []string, bool) {
 				continue
 			}
 			ids, _ := found[0]["identifier"].([]any)
+			var values []string // the first of each identity
 			seen := map[string]bool{}
 			for _, id := range ids {
 				id, _ := id.(map[string]any)
-				if v := p.identify(id); v != "" && str(id, "use") != "old" {
-					seen[v] = true
+				v := p.identify(id)
+				// YYYYMMDD-NNNC and YYYYMMDDNNNC are one number.
+				key := v
+				if len(v) == 13 && v[8] == '-' {
+					key = strings.Replace(v, "-", "", 1)
+				}
+				if v != "" && str(id, "use") != "old" && !seen[key] {
+					seen[key] = true
+					values = append(values, v)
 				}
 			}
-			if len(seen) == 1 {
-				for v := range seen {
-					identities[i] = v
-				}
+			if len(values) == 1 {
+				identities[i] = values[0]
 			}
 			continue
 		}

@@ -168,6 +168,7 @@ func TestAFormWhosePartiesAreAllReferencedIsReadInAFewReads(t *testing.T) {
 	forms.PutResource(cosmictest.Resource{Type: "Patient", ID: "pat-1", Name: "Tolvan Tolvansson", Identifiers: []cosmictest.Identifier{
 		{Use: "old", System: cosmictest.PersonnummerSystem, Value: "200001012384"},
 		{Use: "official", System: "urn:oid:1.2.752.129.2.1.3.1", Value: "19610118-2803"},
+		{System: cosmictest.PersonnummerSystem, Value: "196101182803"}, // the same number, written otherwise
 	}})
 	forms.PutResource(cosmictest.Resource{Type: "PractitionerRole", ID: "role-1", Identifiers: hsaIdentifier("SE2321000065-L73")})
 	forms.PutResource(kronobergOrganization)
