@@ -155,8 +155,8 @@ func (p party) identityIn(ids []identifier) string {
 // withoutCenturyHyphen writes a personnummer given as YYYYMMDD-NNNC as
 // YYYYMMDDNNNC, so that a resource that gives one number both ways names one
 // person. A ten-digit form is left as it is: its century hangs on the
-// processing date, which the rules know. Nothing else is a personnummer of
-// that length, with a hyphen there.
+// processing date, which the rules know. An HSA-id never has a hyphen
+// there, so that the parties' other identities compare as they are.
 func withoutCenturyHyphen(v string) string {
 	if len(v) == 13 && v[8] == '-' {
 		return v[:8] + v[9:]
