@@ -59,6 +59,10 @@ type Policy struct {
 	// FormWait is how long after a ticket was created its form is waited
 	// for before the order goes to manual handling. Default 72h.
 	FormWait time.Duration `yaml:"form_wait"`
+	// ClockTolerance is how far ahead of lockworker's clock a signed form's
+	// signing time may be and still be taken, since the form service's
+	// clock may run a little fast. Default 5m.
+	ClockTolerance time.Duration `yaml:"clock_tolerance"`
 }
 
 // Limits bound what lockworker asks of the regions' systems.
@@ -165,7 +169,7 @@ func Default() Config {
 	return Config{
 		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
 		Schedule:  "@every 2m",
-		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
+		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
 		Log:       Log{Level: "info"},
 	}
@@ -341,6 +345,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Policy.FormWait < 0 {
 		bad("policy.form_wait", "must not be negative")
+	}
+	if c.Policy.ClockTolerance < 0 || c.Policy.ClockTolerance > time.Hour {
+		// More than a few minutes is a clock to mend, not to tolerate.
+		bad("policy.clock_tolerance", "must be from 0 to 1h, not %s", c.Policy.ClockTolerance)
 	}
 	if c.Limits.ConcurrentOrders < 1 || c.Limits.ConcurrentOrders > 64 {
 		bad("limits.concurrent_orders", "must be from 1 to 64, not %d", c.Limits.ConcurrentOrders)

@@ -50,7 +50,7 @@ func TestLoadReadsTheExample(t *testing.T) {
 	if cfg.LockStore.Driver != "postgres" || cfg.LockStore.DSN.Reveal() != dsnSecret {
 		t.Errorf("lockstore = %s %q", cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal())
 	}
-	if cfg.Policy != (Policy{ChildrenUnder13: "manual", FormMaxAge: 720 * time.Hour, FormWait: 48 * time.Hour}) {
+	if cfg.Policy != (Policy{ChildrenUnder13: "manual", FormMaxAge: 720 * time.Hour, FormWait: 48 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
 	if len(cfg.Regions) != 2 {
@@ -113,7 +113,7 @@ func TestParseFillsTheDocumentedDefaults(t *testing.T) {
 	if cfg.Schedule != "@every 2m" {
 		t.Errorf("schedule = %q", cfg.Schedule)
 	}
-	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour}) {
+	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
 	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second}) || cfg.LockStore.ClaimLease != 2*time.Minute {
@@ -139,6 +139,8 @@ func TestParseRejects(t *testing.T) {
 		{"a bad schedule", func(s string) string { return s + "schedule: \"every two minutes\"\n" }, "schedule:"},
 		{"a bad child policy", func(s string) string { return s + "policy: {children_under_13: maybe}\n" }, "policy.children_under_13"},
 		{"a negative wait", func(s string) string { return s + "policy: {form_wait: -1h}\n" }, "policy.form_wait"},
+		{"a clock tolerance of a day", func(s string) string { return s + "policy: {clock_tolerance: 24h}\n" }, "policy.clock_tolerance: must be from 0 to 1h, not 24h0m0s"},
+		{"a negative clock tolerance", func(s string) string { return s + "policy: {clock_tolerance: -1s}\n" }, "policy.clock_tolerance: must be from 0 to 1h, not -1s"},
 		{"no concurrency", func(s string) string { return s + "limits: {concurrent_orders: 0}\n" }, "limits.concurrent_orders: must be from 1 to 64, not 0"},
 		{"no request rate", func(s string) string { return s + "limits: {easit_requests_per_second: -1}\n" }, "limits.easit_requests_per_second: must be positive"},
 		{"a lease shorter than two requests", func(s string) string { return s + "lockstore: {claim_lease: 50s}\n" }, "lockstore.claim_lease: must be at least twice limits.easit_timeout (1m0s), not 50s"},

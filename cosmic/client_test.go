@@ -123,6 +123,12 @@ func mustHSAID(t *testing.T, s string) lockworker.HSAID {
 	return h
 }
 
+// hsaidError is why ParseHSAID refuses s.
+func hsaidError(s string) error {
+	_, err := lockworker.ParseHSAID(s)
+	return err
+}
+
 func TestFormTranslatesDocumentReference(t *testing.T) {
 	t.Parallel()
 	blankett := "https://fhir.region.example/CodeSystem/blankett"
@@ -192,6 +198,8 @@ func TestFormTranslatesDocumentReference(t *testing.T) {
 			want: lockworker.Form{
 				ID: "blankett-fel-system", Current: true, Final: true,
 				Types: []lockworker.Code{loinc},
+				// The custodian is given, and is no HSA-id: the rules say why.
+				CustodianInvalid: hsaidError("2321000065"),
 			},
 		},
 	}

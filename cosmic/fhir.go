@@ -83,10 +83,14 @@ func decodeForm(ref string, body []byte) (lockworker.Form, error) {
 	if s := doc.Subject.Identifier.System; s == systemPersonnummer || s == systemPersonnummerOID {
 		form.Patient = doc.Subject.Identifier.Value
 	}
+	// An identifier that is no HSA-id leaves the HSA-id zero, and the rules
+	// say why.
 	if s := doc.Authenticator.Identifier.System; s == systemHSAID || s == systemHSAIDOID {
-		form.Signer, _ = lockworker.ParseHSAID(doc.Authenticator.Identifier.Value) // zero if not an HSA-id
+		form.Signer, form.SignerInvalid = lockworker.ParseHSAID(doc.Authenticator.Identifier.Value)
 	}
-	form.Custodian, _ = lockworker.ParseHSAID(doc.Custodian.Identifier.Value) // zero if not an HSA-id
+	if v := doc.Custodian.Identifier.Value; v != "" {
+		form.Custodian, form.CustodianInvalid = lockworker.ParseHSAID(v)
+	}
 	// A FHIR instant is RFC 3339 with a zone; time.RFC3339 takes the optional
 	// fraction of a second as well.
 	if t, err := time.Parse(time.RFC3339, doc.Date); err == nil {

@@ -99,10 +99,11 @@ func readExactly(t *testing.T, body []byte) lockworker.Form {
 	}
 	switch system, value := identifier("authenticator"); system {
 	case "urn:oid:1.2.752.29.4.19", "urn:oid:1.2.752.129.2.1.4.1":
-		form.Signer, _ = lockworker.ParseHSAID(value)
+		form.Signer, form.SignerInvalid = lockworker.ParseHSAID(value)
 	}
-	_, custodian := identifier("custodian")
-	form.Custodian, _ = lockworker.ParseHSAID(custodian)
+	if _, custodian := identifier("custodian"); custodian != "" {
+		form.Custodian, form.CustodianInvalid = lockworker.ParseHSAID(custodian)
+	}
 	form.Date, _ = time.Parse(time.RFC3339Nano, str(doc, "date")) // zero if absent or unreadable
 	return form
 }

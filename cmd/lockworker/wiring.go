@@ -83,6 +83,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			ChildrenUnder13: sync.ChildPolicy(cfg.Policy.ChildrenUnder13),
 			FormMaxAge:      cfg.Policy.FormMaxAge,
 			FormWait:        cfg.Policy.FormWait,
+			ClockTolerance:  cfg.Policy.ClockTolerance,
 		},
 		Log:         log,
 		Now:         a.now,
