@@ -4,12 +4,12 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -190,27 +190,26 @@ func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
 }
 
 // Parse reads a configuration from YAML: it expands ${VAR} in values, reads
-// the *_file secrets, fills in the defaults and validates the result.
+// the *_file secrets, fills in the defaults and validates the result. Errors
+// in the file give the line and column where it was written.
 func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
-	if err := expandEnv(&doc, getenv); err != nil {
-		return nil, err
-	}
 	cfg := Default()
 	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		written := map[*yaml.Node]string{}
+		if err := expandEnv(root, getenv, written); err != nil {
+			return nil, err
+		}
 		// Decode strictly, so that a misspelt key is an error rather than a
 		// setting silently left at its default.
-		expanded, err := yaml.Marshal(&doc)
-		if err != nil {
-			return nil, fmt.Errorf("re-encode YAML: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("parse YAML: %w", err)
+		d := decoder{written: written}
+		d.decode(root, "", reflect.ValueOf(&cfg).Elem())
+		if err := d.err(); err != nil {
+			return nil, err
 		}
 	}
 	if err := cfg.readSecretFiles(); err != nil {
@@ -221,37 +220,6 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandEnv replaces ${VAR} in every scalar value of the document. A variable
-// that is not set is an error that names it, never an empty secret.
-func expandEnv(n *yaml.Node, getenv func(string) (string, bool)) error {
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
-		var missing []string
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := getenv(name)
-			if !ok {
-				missing = append(missing, name)
-			}
-			return v
-		})
-		if len(missing) > 0 {
-			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
-		}
-		// The value came from the environment: keep it a string, whatever
-		// it looks like.
-		n.Tag = "!!str"
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	for _, c := range n.Content {
-		if err := expandEnv(c, getenv); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // readSecretFiles fills each secret given as a file.
