@@ -726,3 +726,44 @@ func TestStatusErrorMessageIsOneShortLine(t *testing.T) {
 		t.Errorf("Message %q (%d bytes), want it clipped to about 200 bytes of whole characters", se.Message, len(se.Message))
 	}
 }
+
+// WithFailFast ends a read at the first attempt when the form service cannot
+// be reached at all; without it, the read is tried again within its budget.
+func TestAFailFastReadIsNotRetriedWhenTheServiceCannotBeReached(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	refused := srv.URL + "/fhir"
+	srv.Close() // nothing listens any more: the connection is refused
+	tests := []struct {
+		name, url string
+		failFast  bool
+		want      string
+	}{
+		{"a refused connection", refused, true, "connection refused"},
+		{"a name that does not resolve", "http://fhir.lockworker.invalid/fhir", true, "lookup fhir.lockworker.invalid"},
+		{"a refused connection, retried without WithFailFast", refused, false, "read budget"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var o observed
+			opts := []cosmic.Option{cosmic.WithObserver(o.observe), cosmic.WithRetryWait(time.Millisecond, time.Millisecond), cosmic.WithReadBudget(time.Second)}
+			if tt.failFast {
+				opts = append(opts, cosmic.WithFailFast())
+			}
+			c := cosmic.NewClient(tt.url, token, opts...)
+
+			err := c.Metadata(t.Context())
+
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Metadata = %v, want an error that says %q", err, tt.want)
+			}
+			switch attempts := len(o.Calls()); {
+			case tt.failFast && attempts != 1:
+				t.Errorf("%d attempts, want 1: %q", attempts, o.Calls())
+			case !tt.failFast && attempts < 2:
+				t.Errorf("%d attempts, want the read tried again within its budget", attempts)
+			}
+		})
+	}
+}
