@@ -198,15 +198,14 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
 	cfg := Default()
+	d := newDecoder()
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]
-		written := map[*yaml.Node]string{}
-		if err := expandEnv(root, getenv, written); err != nil {
+		if err := expandEnv(root, getenv, d.written); err != nil {
 			return nil, err
 		}
 		// Decode strictly, so that a misspelt key is an error rather than a
 		// setting silently left at its default.
-		d := decoder{written: written}
 		d.decode(root, "", reflect.ValueOf(&cfg).Elem())
 		if err := d.err(); err != nil {
 			return nil, err
@@ -217,7 +216,7 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	cfg.fillRegionDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, d.locate(err)
 	}
 	return &cfg, nil
 }
@@ -282,6 +281,15 @@ func (c *Config) fillRegionDefaults() {
 	}
 }
 
+// FieldError is a problem of one field of the configuration, which it names
+// as the file does ("regions[0].org_number").
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
 var regionCode = regexp.MustCompile(`^[0-9]{2}$`)
 
 // Validate checks the configuration and returns every problem found, each
@@ -289,7 +297,7 @@ var regionCode = regexp.MustCompile(`^[0-9]{2}$`)
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 
 	switch c.LockStore.Driver {

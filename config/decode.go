@@ -62,10 +62,18 @@ type decoder struct {
 	// expanded in: an error shows it rather than what the environment gave,
 	// which may be a secret.
 	written map[*yaml.Node]string
+	// fields holds the node of each field the file gives, by its name
+	// ("regions[0].org_number"), so that a problem found later can say
+	// where the field was written.
+	fields map[string]*yaml.Node
 	// aliases counts the aliases followed, so that aliases that stand for
 	// one another without end, or multiply, cannot hold the decoder.
 	aliases int
 	errs    []error
+}
+
+func newDecoder() *decoder {
+	return &decoder{written: map[*yaml.Node]string{}, fields: map[string]*yaml.Node{}}
 }
 
 // maxAliases is more aliases than a configuration file needs.
@@ -92,6 +100,7 @@ func (d *decoder) decode(n *yaml.Node, field string, out reflect.Value) {
 	if n = d.follow(n, field); n == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the default
 	}
+	d.fields[field] = n
 	switch {
 	case reflect.PointerTo(out.Type()).Implements(unmarshalerType):
 		d.leaf(n, field, out)
@@ -180,6 +189,43 @@ func (d *decoder) fail(n *yaml.Node, field, problem string) {
 }
 
 func (d *decoder) err() error { return errors.Join(d.errs...) }
+
+// locate gives each problem of a field in err (one error, or several joined)
+// the line and column where the file gives the field, or else the nearest
+// part of the configuration that holds it: a field that is missing is missing
+// from there.
+func (d *decoder) locate(err error) error {
+	var errs []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	} else {
+		errs = []error{err}
+	}
+	located := make([]error, len(errs))
+	for i, e := range errs {
+		located[i] = e
+		var fe *FieldError
+		if !errors.As(e, &fe) {
+			continue
+		}
+		for field := fe.Field; field != ""; field = parent(field) {
+			if n, ok := d.fields[field]; ok {
+				located[i] = fmt.Errorf("%s: %w", position(n), e)
+				break
+			}
+		}
+	}
+	return errors.Join(located...)
+}
+
+// parent returns the name of the part of the configuration that holds field:
+// "regions[0]" for "regions[0].name", "regions" for "regions[0]".
+func parent(field string) string {
+	if i := strings.LastIndexAny(field, ".["); i >= 0 {
+		return field[:i]
+	}
+	return ""
+}
 
 // found describes a value as written.
 func (d *decoder) found(n *yaml.Node) string {

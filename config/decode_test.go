@@ -83,12 +83,11 @@ func TestTheDecoderTypesVariablesAsScalars(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(tt.yaml), &doc); err != nil {
 				t.Fatal(err)
 			}
-			written := map[*yaml.Node]string{}
-			if err := expandEnv(doc.Content[0], envOf(tt.env), written); err != nil {
+			d := newDecoder()
+			if err := expandEnv(doc.Content[0], envOf(tt.env), d.written); err != nil {
 				t.Fatal(err)
 			}
 			var got settings
-			d := decoder{written: written}
 			d.decode(doc.Content[0], "", reflect.ValueOf(&got).Elem())
 			err := d.err()
 			switch {
@@ -152,6 +151,12 @@ func TestErrorsGiveThePositionAsWritten(t *testing.T) {
 			[]string{`line 20, column 9: policy: want a mapping, not a list`}},
 		{"an unset variable", func(s string) string { return s + "admin:\n  token: ${ADMIN}\n" },
 			[]string{`line 21, column 10: environment variable ADMIN is not set`}},
+		{"a value that is not valid", func(s string) string { return strings.Replace(s, `"2321000065"`, `"2321000066"`, 1) },
+			[]string{`line 11, column 17: regions[0].org_number: must be a 10-digit organisation number with a valid check digit, not "2321000066"`}},
+		{"a required value left out, at the mapping that lacks it", func(s string) string { return strings.Replace(s, "view: V, ", "", 1) },
+			[]string{`line 12, column 12: regions[0].easit.view: is required`}},
+		{"a problem of two fields", func(s string) string { return s + "policy:\n  form_wait: -1h\nadmin: {listen: \"127.0.0.1:8080\"}\n" },
+			[]string{`line 21, column 14: policy.form_wait: must not be negative`, `line 22, column 8: admin.token: is required when admin.listen is set`}},
 		{"every problem at once", func(s string) string {
 			return strings.Replace(s, "driver: sqlite", "drive: sqlite", 1) + "log: {level: info, lvl: debug}\n"
 		}, []string{`line 5, column 3: lockstore: unknown key "drive"`, `line 20, column 20: log: unknown key "lvl"`}},
