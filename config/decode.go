@@ -18,7 +18,8 @@ import (
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // expandEnv replaces ${VAR} in every scalar value of the tree (not in the
-// keys) and returns the text as written of each value it changed. A value
+// keys), and records in written the text as written of each value it
+// changed. A value
 // that was written plain (not quoted, not tagged) is then typed as if its
 // expansion had been written there: `concurrent_orders: ${N}` is a number
 // when N is one. A variable that is not set is an error that names it, never
