@@ -6,10 +6,35 @@ import (
 	"strings"
 )
 
-// ErrInvalidHSAID is wrapped by every error of ParseHSAID. The errors never
+// ErrInvalidHSAID is matched by every error of ParseHSAID. The errors never
 // repeat the input, so that they can be logged even when a personnummer was
 // typed into an HSA-id field.
 var ErrInvalidHSAID = errors.New("invalid HSA-id")
+
+// HSAIDRule is a rule of the HSA-id that a text can break.
+type HSAIDRule int
+
+// The rules of an HSA-id, in the order ParseHSAID checks them.
+const (
+	HSAIDLength           HSAIDRule = iota + 1 // more than 31 characters
+	HSAIDPrefix                                // not starting with "SE"
+	HSAIDSeparator                             // no "-" after the organisation number
+	HSAIDOrgNumber                             // the organisation number is not 10 digits
+	HSAIDOrgNumberCheck                        // the organisation number's check digit is wrong
+	HSAIDLocalPartMissing                      // nothing after the "-"
+	HSAIDLocalPartChars                        // the local part holds a character it may not
+)
+
+// HSAIDError is an error of ParseHSAID: the rule the text breaks.
+type HSAIDError struct {
+	Rule   HSAIDRule
+	Detail string // how the rule is broken, in English
+}
+
+func (e *HSAIDError) Error() string { return ErrInvalidHSAID.Error() + ": " + e.Detail }
+
+// Is makes every HSAIDError match ErrInvalidHSAID.
+func (e *HSAIDError) Is(target error) bool { return target == ErrInvalidHSAID }
 
 // HSAID is a validated HSA-id, the identity of a person or unit in Swedish
 // healthcare's catalogue: "SE", an optional "16", the 10-digit organisation
@@ -26,33 +51,35 @@ const hsaLocalChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 // 10-digit organisation number, "-" and a local part of the characters
 // [0-9A-Za-z '()+,-./:=?], at most 31 characters in all.
 func ParseHSAID(s string) (HSAID, error) {
-	invalid := func(why string) (HSAID, error) { return HSAID{}, fmt.Errorf("%w: %s", ErrInvalidHSAID, why) }
+	invalid := func(rule HSAIDRule, detail string) (HSAID, error) {
+		return HSAID{}, &HSAIDError{Rule: rule, Detail: detail}
+	}
 	if len(s) > 31 {
-		return invalid("longer than 31 characters")
+		return invalid(HSAIDLength, "longer than 31 characters")
 	}
 	rest, ok := strings.CutPrefix(s, "SE")
 	if !ok {
-		return invalid(`does not start with "SE"`)
+		return invalid(HSAIDPrefix, `does not start with "SE"`)
 	}
 	org, local, ok := strings.Cut(rest, "-")
 	if !ok {
-		return invalid(`no "-" after the organisation number`)
+		return invalid(HSAIDSeparator, `no "-" after the organisation number`)
 	}
 	if len(org) == 12 && strings.HasPrefix(org, "16") {
 		org = org[2:]
 	}
 	if len(org) != 10 || !allDigits(org) {
-		return invalid("the organisation number is not 10 digits")
+		return invalid(HSAIDOrgNumber, "the organisation number is not 10 digits")
 	}
 	if !luhnValid(org) {
-		return invalid("the organisation number has a wrong check digit")
+		return invalid(HSAIDOrgNumberCheck, "the organisation number has a wrong check digit")
 	}
 	if local == "" {
-		return invalid("no local part")
+		return invalid(HSAIDLocalPartMissing, "no local part")
 	}
 	for _, r := range local {
 		if !strings.ContainsRune(hsaLocalChars, r) {
-			return invalid(fmt.Sprintf("the local part holds %q", r))
+			return invalid(HSAIDLocalPartChars, fmt.Sprintf("the local part holds %q", r))
 		}
 	}
 	return HSAID{value: s, org: org}, nil

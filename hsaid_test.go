@@ -149,3 +149,27 @@ func TestValidOrgNumber(t *testing.T) {
 		})
 	}
 }
+
+// Each error of ParseHSAID names the rule the text breaks.
+func TestParseHSAIDSaysWhichRuleFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		rule lockworker.HSAIDRule
+	}{
+		{"SE2321000065-" + strings.Repeat("a", 19), lockworker.HSAIDLength},
+		{"2321000065-abc", lockworker.HSAIDPrefix},
+		{"SE2321000065abc", lockworker.HSAIDSeparator},
+		{"SE232100006-abc", lockworker.HSAIDOrgNumber},
+		{"SE2321000064-abc", lockworker.HSAIDOrgNumberCheck},
+		{"SE2321000065-", lockworker.HSAIDLocalPartMissing},
+		{"SE2321000065-a_b", lockworker.HSAIDLocalPartChars},
+	}
+	for _, tt := range tests {
+		_, err := lockworker.ParseHSAID(tt.in)
+		var he *lockworker.HSAIDError
+		if !errors.As(err, &he) || he.Rule != tt.rule || !errors.Is(err, lockworker.ErrInvalidHSAID) {
+			t.Errorf("ParseHSAID(%q) = %v, want an HSAIDError of rule %d that is ErrInvalidHSAID", tt.in, err, tt.rule)
+		}
+	}
+}

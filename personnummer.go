@@ -27,12 +27,44 @@ func mustLoadLocation(name string) *time.Location {
 	return loc
 }
 
-// ErrInvalidPersonnummer is wrapped by every error of ParsePersonnummer. The
+// ErrInvalidPersonnummer is matched by every error of ParsePersonnummer. The
 // errors never repeat the input, so that they can be logged.
 var ErrInvalidPersonnummer = errors.New("invalid personnummer")
 
-func invalidPersonnummer(why string) error {
-	return fmt.Errorf("%w: %s", ErrInvalidPersonnummer, why)
+// PersonnummerRule is a rule of the personnummer that a number can break.
+type PersonnummerRule int
+
+// The rules of a personnummer, in the order ParsePersonnummer checks them.
+const (
+	// PersonnummerForm: the text is not one of the accepted forms (10 or 12
+	// ASCII digits, a separator only before the last four).
+	PersonnummerForm PersonnummerRule = iota + 1
+	// PersonnummerDate: the date does not exist (for a samordningsnummer,
+	// day − 60).
+	PersonnummerDate
+	// PersonnummerBirthNumber: the birth number is 000, which is never given.
+	PersonnummerBirthNumber
+	// PersonnummerCheckDigit: the Luhn check digit is wrong.
+	PersonnummerCheckDigit
+	// PersonnummerFuture: the birth date is after the processing date.
+	PersonnummerFuture
+)
+
+// PersonnummerError is an error of ParsePersonnummer: the rule the number
+// breaks, so that a caller can say which, and how, in words that never repeat
+// the number.
+type PersonnummerError struct {
+	Rule   PersonnummerRule
+	Detail string // how the rule is broken, in English
+}
+
+func (e *PersonnummerError) Error() string { return ErrInvalidPersonnummer.Error() + ": " + e.Detail }
+
+// Is makes every PersonnummerError match ErrInvalidPersonnummer.
+func (e *PersonnummerError) Is(target error) bool { return target == ErrInvalidPersonnummer }
+
+func invalidPersonnummer(rule PersonnummerRule, detail string) error {
+	return &PersonnummerError{Rule: rule, Detail: detail}
 }
 
 // Personnummer is a validated Swedish personal identity number, or a
@@ -68,21 +100,21 @@ func ParsePersonnummer(s string, now time.Time) (Personnummer, error) {
 		date, serial, century = s[:8], s[8:], true
 	case 13:
 		if s[8] != '-' {
-			return Personnummer{}, invalidPersonnummer("a 12-digit number takes only '-' before the last four digits")
+			return Personnummer{}, invalidPersonnummer(PersonnummerForm, "a 12-digit number takes only '-' before the last four digits")
 		}
 		date, serial, century = s[:8], s[9:], true
 	case 10:
 		date, serial = s[:6], s[6:]
 	case 11:
 		if s[6] != '-' && s[6] != '+' {
-			return Personnummer{}, invalidPersonnummer("a 10-digit number takes only '-' or '+' before the last four digits")
+			return Personnummer{}, invalidPersonnummer(PersonnummerForm, "a 10-digit number takes only '-' or '+' before the last four digits")
 		}
 		date, serial = s[:6], s[7:]
 	default:
-		return Personnummer{}, invalidPersonnummer("not 10 or 12 digits")
+		return Personnummer{}, invalidPersonnummer(PersonnummerForm, "not 10 or 12 digits")
 	}
 	if !allDigits(date) || !allDigits(serial) {
-		return Personnummer{}, invalidPersonnummer("not digits only")
+		return Personnummer{}, invalidPersonnummer(PersonnummerForm, "not digits only")
 	}
 
 	today := now.In(Stockholm)
@@ -104,13 +136,13 @@ func ParsePersonnummer(s string, now time.Time) (Personnummer, error) {
 		return Personnummer{}, err
 	}
 	if serial[:3] == "000" {
-		return Personnummer{}, invalidPersonnummer("birth number 000")
+		return Personnummer{}, invalidPersonnummer(PersonnummerBirthNumber, "birth number 000")
 	}
 	if !luhnValid(date + serial) {
-		return Personnummer{}, invalidPersonnummer("wrong check digit")
+		return Personnummer{}, invalidPersonnummer(PersonnummerCheckDigit, "wrong check digit")
 	}
 	if earliest.After(time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)) {
-		return Personnummer{}, invalidPersonnummer("birth date in the future")
+		return Personnummer{}, invalidPersonnummer(PersonnummerFuture, "birth date in the future")
 	}
 	return Personnummer{digits: unique.Make(fmt.Sprintf("%02d%s%s", year/100, date, serial))}, nil
 }
@@ -121,25 +153,25 @@ func ParsePersonnummer(s string, now time.Time) (Personnummer, error) {
 func birthDate(year, month, day int) (time.Time, error) {
 	if day < 60 {
 		if month < 1 || month > 12 {
-			return time.Time{}, invalidPersonnummer("no such month")
+			return time.Time{}, invalidPersonnummer(PersonnummerDate, "no such month")
 		}
 		if day < 1 || day > daysIn(year, time.Month(month)) {
-			return time.Time{}, invalidPersonnummer("no such day")
+			return time.Time{}, invalidPersonnummer(PersonnummerDate, "no such day")
 		}
 		return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), nil
 	}
 	day -= 60
 	switch {
 	case month > 12:
-		return time.Time{}, invalidPersonnummer("no such month")
+		return time.Time{}, invalidPersonnummer(PersonnummerDate, "no such month")
 	case month == 0 && day > 31:
-		return time.Time{}, invalidPersonnummer("no such day")
+		return time.Time{}, invalidPersonnummer(PersonnummerDate, "no such day")
 	case month == 0:
 		return time.Date(year, time.January, 1, 0, 0, 0, 0, time.UTC), nil
 	case day == 0:
 		return time.Date(year, time.Month(month), 1, 0, 0, 0, 0, time.UTC), nil
 	case day > daysIn(year, time.Month(month)):
-		return time.Time{}, invalidPersonnummer("no such day")
+		return time.Time{}, invalidPersonnummer(PersonnummerDate, "no such day")
 	}
 	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), nil
 }

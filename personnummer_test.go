@@ -459,3 +459,37 @@ func TestPersonnummerZeroValue(t *testing.T) {
 		t.Error("a parsed Personnummer is IsZero")
 	}
 }
+
+// Each error of ParsePersonnummer names the rule the number breaks, so that a
+// comment can say which without repeating the number.
+func TestParsePersonnummerSaysWhichRuleFails(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		rule lockworker.PersonnummerRule
+	}{
+		{"11 digits", "19640823323", lockworker.PersonnummerForm},
+		{"a plus in a 12-digit number", "19640823+3234", lockworker.PersonnummerForm},
+		{"a slash as separator", "640823/3234", lockworker.PersonnummerForm},
+		{"a letter", "1964082332X4", lockworker.PersonnummerForm},
+		{"30 February", withCheckDigit("20000230239"), lockworker.PersonnummerDate},
+		{"month 13", withCheckDigit("19641323323"), lockworker.PersonnummerDate},
+		{"samordningsnummer with day 92", withCheckDigit("19550192238"), lockworker.PersonnummerDate},
+		{"birth number 000", withCheckDigit("19640823000"), lockworker.PersonnummerBirthNumber},
+		{"wrong check digit", "196408233235", lockworker.PersonnummerCheckDigit},
+		{"two digits swapped", "196408232334", lockworker.PersonnummerCheckDigit},
+		{"born the day after processing", withCheckDigit("20250616239"), lockworker.PersonnummerFuture},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			assertRejected(t, tt.in, processing)
+			_, err := lockworker.ParsePersonnummer(tt.in, processing)
+			var pe *lockworker.PersonnummerError
+			if !errors.As(err, &pe) || pe.Rule != tt.rule {
+				t.Errorf("ParsePersonnummer(%q) = %v, want a PersonnummerError of rule %d", tt.in, err, tt.rule)
+			}
+		})
+	}
+}

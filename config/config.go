@@ -4,12 +4,12 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -59,6 +59,10 @@ type Policy struct {
 	// FormWait is how long after a ticket was created its form is waited
 	// for before the order goes to manual handling. Default 72h.
 	FormWait time.Duration `yaml:"form_wait"`
+	// ClockTolerance is how far ahead of lockworker's clock a signed form's
+	// signing time may be and still be taken, since the form service's
+	// clock may run a little fast. Default 5m.
+	ClockTolerance time.Duration `yaml:"clock_tolerance"`
 }
 
 // Limits bound what lockworker asks of the regions' systems.
@@ -168,7 +172,7 @@ func Default() Config {
 	return Config{
 		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
 		Schedule:  "@every 2m",
-		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
+		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
 		Log:       Log{Level: "info"},
 	}
@@ -189,27 +193,25 @@ func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
 }
 
 // Parse reads a configuration from YAML: it expands ${VAR} in values, reads
-// the *_file secrets, fills in the defaults and validates the result.
+// the *_file secrets, fills in the defaults and validates the result. Errors
+// in the file give the line and column where it was written.
 func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("parse YAML: %w", err)
 	}
-	if err := expandEnv(&doc, getenv); err != nil {
-		return nil, err
-	}
 	cfg := Default()
+	d := newDecoder()
 	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		if err := expandEnv(root, getenv, d.written); err != nil {
+			return nil, err
+		}
 		// Decode strictly, so that a misspelt key is an error rather than a
 		// setting silently left at its default.
-		expanded, err := yaml.Marshal(&doc)
-		if err != nil {
-			return nil, fmt.Errorf("re-encode YAML: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("parse YAML: %w", err)
+		d.decode(root, "", reflect.ValueOf(&cfg).Elem())
+		if err := d.err(); err != nil {
+			return nil, err
 		}
 	}
 	if err := cfg.readSecretFiles(); err != nil {
@@ -217,40 +219,9 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	cfg.fillRegionDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, d.locate(err)
 	}
 	return &cfg, nil
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// expandEnv replaces ${VAR} in every scalar value of the document. A variable
-// that is not set is an error that names it, never an empty secret.
-func expandEnv(n *yaml.Node, getenv func(string) (string, bool)) error {
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
-		var missing []string
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := getenv(name)
-			if !ok {
-				missing = append(missing, name)
-			}
-			return v
-		})
-		if len(missing) > 0 {
-			return fmt.Errorf("line %d: environment variable %s is not set", n.Line, strings.Join(missing, ", "))
-		}
-		// The value came from the environment: keep it a string, whatever
-		// it looks like.
-		n.Tag = "!!str"
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	for _, c := range n.Content {
-		if err := expandEnv(c, getenv); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // readSecretFiles fills each secret given as a file.
@@ -313,6 +284,15 @@ func (c *Config) fillRegionDefaults() {
 	}
 }
 
+// FieldError is a problem of one field of the configuration, which it names
+// as the file does ("regions[0].org_number").
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
 var regionCode = regexp.MustCompile(`^[0-9]{2}$`)
 
 // Validate checks the configuration and returns every problem found, each
@@ -320,7 +300,7 @@ var regionCode = regexp.MustCompile(`^[0-9]{2}$`)
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 
 	switch c.LockStore.Driver {
@@ -344,6 +324,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Policy.FormWait < 0 {
 		bad("policy.form_wait", "must not be negative")
+	}
+	if c.Policy.ClockTolerance < 0 || c.Policy.ClockTolerance > time.Hour {
+		// More than a few minutes is a clock to mend, not to tolerate.
+		bad("policy.clock_tolerance", "must be from 0 to 1h, not %s", c.Policy.ClockTolerance)
 	}
 	if c.Limits.ConcurrentOrders < 1 || c.Limits.ConcurrentOrders > 64 {
 		bad("limits.concurrent_orders", "must be from 1 to 64, not %d", c.Limits.ConcurrentOrders)

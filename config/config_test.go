@@ -50,7 +50,7 @@ func TestLoadReadsTheExample(t *testing.T) {
 	if cfg.LockStore.Driver != "postgres" || cfg.LockStore.DSN.Reveal() != dsnSecret {
 		t.Errorf("lockstore = %s %q", cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal())
 	}
-	if cfg.Policy != (Policy{ChildrenUnder13: "manual", FormMaxAge: 720 * time.Hour, FormWait: 48 * time.Hour}) {
+	if cfg.Policy != (Policy{ChildrenUnder13: "manual", FormMaxAge: 720 * time.Hour, FormWait: 48 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
 	if len(cfg.Regions) != 2 {
@@ -116,7 +116,7 @@ func TestParseFillsTheDocumentedDefaults(t *testing.T) {
 	if cfg.Schedule != "@every 2m" {
 		t.Errorf("schedule = %q", cfg.Schedule)
 	}
-	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour}) {
+	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
 	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second}) || cfg.LockStore.ClaimLease != 2*time.Minute {
@@ -134,7 +134,7 @@ func TestParseRejects(t *testing.T) {
 		edit   func(string) string
 		wantIn string
 	}{
-		{"a misspelt key", func(s string) string { return s + "schedul: \"@hourly\"\n" }, "field schedul not found"},
+		{"a misspelt key", func(s string) string { return s + "schedul: \"@hourly\"\n" }, `line 12, column 1: unknown key "schedul"`},
 		{"an unset variable", func(s string) string { return strings.Replace(s, "api_key: k", `api_key: "${NOPE}"`, 1) }, "environment variable NOPE is not set"},
 		{"a secret and its file", func(s string) string { return strings.Replace(s, "api_key: k", "api_key: k, api_key_file: /x", 1) }, "regions[0].easit.api_key: give the secret or its file, not both"},
 		{"an unreadable secret file", func(s string) string { return strings.Replace(s, "token: t", "token_file: /does/not/exist", 1) }, "regions[0].forms.token_file:"},
@@ -142,10 +142,12 @@ func TestParseRejects(t *testing.T) {
 		{"a bad schedule", func(s string) string { return s + "schedule: \"every two minutes\"\n" }, "schedule:"},
 		{"a bad child policy", func(s string) string { return s + "policy: {children_under_13: maybe}\n" }, "policy.children_under_13"},
 		{"a negative wait", func(s string) string { return s + "policy: {form_wait: -1h}\n" }, "policy.form_wait"},
+		{"a clock tolerance of a day", func(s string) string { return s + "policy: {clock_tolerance: 24h}\n" }, "policy.clock_tolerance: must be from 0 to 1h, not 24h0m0s"},
+		{"a negative clock tolerance", func(s string) string { return s + "policy: {clock_tolerance: -1s}\n" }, "policy.clock_tolerance: must be from 0 to 1h, not -1s"},
 		{"no concurrency", func(s string) string { return s + "limits: {concurrent_orders: 0}\n" }, "limits.concurrent_orders: must be from 1 to 64, not 0"},
 		{"no request rate", func(s string) string { return s + "limits: {easit_requests_per_second: -1}\n" }, "limits.easit_requests_per_second: must be positive"},
 		{"a lease shorter than two requests", func(s string) string { return s + "lockstore: {claim_lease: 50s}\n" }, "lockstore.claim_lease: must be at least twice limits.easit_timeout (1m0s), not 50s"},
-		{"a bad duration", func(s string) string { return s + "policy: {form_max_age: ninety days}\n" }, "line 11: cannot unmarshal !!str `ninety ...` into time.Duration"},
+		{"a bad duration", func(s string) string { return s + "policy: {form_max_age: ninety days}\n" }, `line 12, column 24: policy.form_max_age: want a duration such as 90s, 5m or 72h, not "ninety days"`},
 		{"a bad region code", func(s string) string { return strings.Replace(s, `code: "07"`, `code: "7"`, 1) }, `regions[0].code: must be a two-digit county code, not "7"`},
 		{"a bad org number", func(s string) string { return strings.Replace(s, "2321000065", "2321000066", 1) }, "regions[0].org_number"},
 		{"a bad Easit URL", func(s string) string { return strings.Replace(s, "http://127.0.0.1:9001", "127.0.0.1:9001", 1) }, "regions[0].easit.url"},

@@ -27,6 +27,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/internal/unreachable"
 )
 
 // The operations a Client reports to its observer.
@@ -74,6 +75,7 @@ func (e *StatusError) Error() string {
 type Client struct {
 	rest       *resty.Client // holds the token, behind a pointer so that printing a Client does not show it
 	readBudget time.Duration
+	failFast   bool  // whether an unreachable service ends a read at once
 	urlErr     error // why the base URL is unusable, checked before every request
 	reader     formReader
 }
@@ -89,6 +91,7 @@ type options struct {
 	httpClient *http.Client
 	observe    func(op string, status int)
 	signingExt string
+	failFast   bool
 }
 
 // WithTimeout bounds each HTTP attempt (default 30s). Non-positive values
@@ -155,6 +158,13 @@ func WithSigningTimeExtension(url string) Option {
 	return func(o *options) { o.signingExt = url }
 }
 
+// WithFailFast ends a read at once, without retries, when the form service
+// cannot be reached at all: its name does not resolve, or it refuses the
+// connection. It is for a check of the configuration, which should say so at
+// once; a pass retries them, since a server that restarts refuses
+// connections for a moment.
+func WithFailFast() Option { return func(o *options) { o.failFast = true } }
+
 // NewClient returns a client of the FHIR endpoint at baseURL (such as
 // "http://127.0.0.1:9101/fhir") that authenticates with the bearer token. A
 // baseURL that is not an absolute http or https URL makes every call fail
@@ -195,6 +205,7 @@ func NewClient(baseURL, token string, opts ...Option) *Client {
 	return &Client{
 		rest:       rest,
 		readBudget: o.readBudget,
+		failFast:   o.failFast,
 		urlErr:     checkBaseURL(baseURL),
 		reader:     formReader{base: baseURL, signingTimeExtension: o.signingExt},
 	}
@@ -292,7 +303,7 @@ func (c *Client) get(ctx context.Context, op, path string) ([]byte, error) {
 			if resp != nil && resp.RawResponse != nil {
 				answer = resp
 			}
-			return retryable(resp, err)
+			return retryable(resp, err) && !(c.failFast && unreachable.Is(err))
 		}).
 		Get(path)
 	if resp != nil && resp.RawResponse != nil {

@@ -125,6 +125,12 @@ func mustHSAID(t *testing.T, s string) lockworker.HSAID {
 	return h
 }
 
+// hsaidError is why ParseHSAID refuses s.
+func hsaidError(s string) error {
+	_, err := lockworker.ParseHSAID(s)
+	return err
+}
+
 func TestFormTranslatesDocumentReference(t *testing.T) {
 	t.Parallel()
 	blankett := "https://fhir.region.example/CodeSystem/blankett"
@@ -193,7 +199,22 @@ func TestFormTranslatesDocumentReference(t *testing.T) {
 			ref:     "blankett-fel-system",
 			want: lockworker.Form{
 				ID: "blankett-fel-system", Current: true, Final: true,
+				// The custodian is named by an organisation number alone,
+				// under another system than the HSA-id's: no custodian.
 				Types: []lockworker.Code{loinc},
+			},
+		},
+		{
+			name:    "an HSA-id system holding no HSA-id is kept with the reason it was refused",
+			fixture: "form-invalid-hsaids.json",
+			ref:     "blankett-ogiltiga-hsaid",
+			want: lockworker.Form{
+				ID: "blankett-ogiltiga-hsaid", Current: true, Final: true,
+				Types:            []lockworker.Code{loinc},
+				Patient:          "199908072391",
+				SignerInvalid:    hsaidError("SE2321000066-1003"),
+				CustodianInvalid: hsaidError("2321000065-E000000000001"),
+				Date:             time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC),
 			},
 		},
 	}
@@ -718,5 +739,46 @@ func TestStatusErrorMessageIsOneShortLine(t *testing.T) {
 	}
 	if len(se.Message) > 210 || !utf8.ValidString(se.Message) || !strings.HasSuffix(se.Message, "…") {
 		t.Errorf("Message %q (%d bytes), want it clipped to about 200 bytes of whole characters", se.Message, len(se.Message))
+	}
+}
+
+// WithFailFast ends a read at the first attempt when the form service cannot
+// be reached at all; without it, the read is tried again within its budget.
+func TestAFailFastReadIsNotRetriedWhenTheServiceCannotBeReached(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	refused := srv.URL + "/fhir"
+	srv.Close() // nothing listens any more: the connection is refused
+	tests := []struct {
+		name, url string
+		failFast  bool
+		want      string
+	}{
+		{"a refused connection", refused, true, "connection refused"},
+		{"a name that does not resolve", "http://fhir.lockworker.invalid/fhir", true, "lookup fhir.lockworker.invalid"},
+		{"a refused connection, retried without WithFailFast", refused, false, "read budget"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var o observed
+			opts := []cosmic.Option{cosmic.WithObserver(o.observe), cosmic.WithRetryWait(time.Millisecond, time.Millisecond), cosmic.WithReadBudget(time.Second)}
+			if tt.failFast {
+				opts = append(opts, cosmic.WithFailFast())
+			}
+			c := cosmic.NewClient(tt.url, token, opts...)
+
+			err := c.Metadata(t.Context())
+
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Metadata = %v, want an error that says %q", err, tt.want)
+			}
+			switch attempts := len(o.Calls()); {
+			case tt.failFast && attempts != 1:
+				t.Errorf("%d attempts, want 1: %q", attempts, o.Calls())
+			case !tt.failFast && attempts < 2:
+				t.Errorf("%d attempts, want the read tried again within its budget", attempts)
+			}
+		})
 	}
 }

@@ -109,25 +109,40 @@ var (
 	authenticatorParty = party{
 		element: "authenticator",
 		types:   []string{"Practitioner", "PractitionerRole", "Organization"},
+		// An identifier under an HSA-id system is taken as it is written,
+		// so that the rules can say why one that is no HSA-id was refused.
 		identify: func(id identifier) (string, bool) {
-			if id.System != systemHSAID && id.System != systemHSAIDOID {
-				return "", false
-			}
-			return hsaID(id)
+			v := strings.TrimSpace(id.Value)
+			return v, (id.System == systemHSAID || id.System == systemHSAIDOID) && v != ""
 		},
-		set: func(f *lockworker.Form, v string) { f.Signer, _ = lockworker.ParseHSAID(v) },
+		set: func(f *lockworker.Form, v string) { f.Signer, f.SignerInvalid = parseHSAID(v) },
 	}
 	// An organisation's HSA-id is taken under any system: organisations
 	// carry it under several, and its syntax alone tells it from an
-	// organisation number.
+	// organisation number. Under an HSA-id system it is taken as written,
+	// so that the rules can say why one that is no HSA-id was refused.
 	custodianParty = party{
-		element:  "custodian",
-		types:    []string{"Organization"},
-		identify: hsaID,
-		set:      func(f *lockworker.Form, v string) { f.Custodian, _ = lockworker.ParseHSAID(v) },
+		element: "custodian",
+		types:   []string{"Organization"},
+		identify: func(id identifier) (string, bool) {
+			if v := strings.TrimSpace(id.Value); (id.System == systemHSAID || id.System == systemHSAIDOID) && v != "" {
+				return v, true
+			}
+			return hsaID(id)
+		},
+		set: func(f *lockworker.Form, v string) { f.Custodian, f.CustodianInvalid = parseHSAID(v) },
 	}
 	parties = []party{subjectParty, authenticatorParty, custodianParty}
 )
+
+// parseHSAID reads the HSA-id a party gives, and why it was refused: none
+// given is no refusal.
+func parseHSAID(v string) (lockworker.HSAID, error) {
+	if v == "" {
+		return lockworker.HSAID{}, nil
+	}
+	return lockworker.ParseHSAID(v)
+}
 
 func hsaID(id identifier) (string, bool) {
 	h, err := lockworker.ParseHSAID(id.Value)

@@ -122,12 +122,26 @@ func readExactly(t *testing.T, body []byte) (lockworker.Form, []string, bool) {
 		h, _ := lockworker.ParseHSAID(str(id, "value"))
 		return h.String()
 	}
-	signer := func(id map[string]any) string {
+	// Under an HSA-id system an identifier is taken as written, valid or
+	// not; the custodian's HSA-id is also taken, when valid, under any other.
+	hsaSystem := func(id map[string]any) string {
 		switch str(id, "system") {
 		case "urn:oid:1.2.752.29.4.19", "urn:oid:1.2.752.129.2.1.4.1":
-			return hsa(id)
+			return strings.TrimSpace(str(id, "value"))
 		}
 		return ""
+	}
+	custodian := func(id map[string]any) string {
+		if v := hsaSystem(id); v != "" {
+			return v
+		}
+		return hsa(id)
+	}
+	parse := func(v string) (lockworker.HSAID, error) {
+		if v == "" {
+			return lockworker.HSAID{}, nil
+		}
+		return lockworker.ParseHSAID(v)
 	}
 	type partyModel struct {
 		element  string
@@ -138,8 +152,8 @@ func readExactly(t *testing.T, body []byte) (lockworker.Form, []string, bool) {
 	identities := make([]string, 3)
 	for i, p := range []partyModel{
 		{"subject", "Patient", pnr},
-		{"authenticator", "Practitioner PractitionerRole Organization", signer},
-		{"custodian", "Organization", hsa},
+		{"authenticator", "Practitioner PractitionerRole Organization", hsaSystem},
+		{"custodian", "Organization", custodian},
 	} {
 		element := obj(doc, p.element)
 		if v := p.identify(obj(element, "identifier")); v != "" {
@@ -207,8 +221,8 @@ func readExactly(t *testing.T, body []byte) (lockworker.Form, []string, bool) {
 		}
 	}
 	form.Patient = identities[0]
-	form.Signer, _ = lockworker.ParseHSAID(identities[1])
-	form.Custodian, _ = lockworker.ParseHSAID(identities[2])
+	form.Signer, form.SignerInvalid = parse(identities[1])
+	form.Custodian, form.CustodianInvalid = parse(identities[2])
 	form.Date = exactDateTime(str(doc, "date"))
 	return form, reads, true
 }

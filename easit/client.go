@@ -24,6 +24,8 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/lockworker/lockworker/internal/unreachable"
 )
 
 // The operations that Client reports to its observer and names in its errors.
@@ -63,6 +65,7 @@ type settings struct {
 	httpClient       *http.Client
 	observer         func(op string, status int)
 	limiter          *rate.Limiter
+	failFast         bool
 }
 
 // WithTimeout sets how long one HTTP attempt may take (default 30s).
@@ -90,6 +93,13 @@ func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpC
 func WithObserver(observe func(op string, status int)) Option {
 	return func(s *settings) { s.observer = observe }
 }
+
+// WithFailFast ends a read at once, without retries, when Easit cannot be
+// reached at all: its name does not resolve, or it refuses the connection.
+// It is for a check of the configuration, which should say so at once; a
+// pass retries them, since a server that restarts refuses connections for a
+// moment.
+func WithFailFast() Option { return func(s *settings) { s.failFast = true } }
 
 // WithRateLimit makes every HTTP attempt, retries included, wait for limiter,
 // so that one region's Easit gets no more requests a second than it allows.
@@ -124,7 +134,9 @@ func NewClient(baseURL, apiKey string, opts ...Option) *Client {
 	rc.SetRetryCount(maxReadRetries)
 	rc.SetRetryWaitTime(s.waitMin)
 	rc.SetRetryMaxWaitTime(s.waitMax)
-	rc.AddRetryCondition(retryRead)
+	rc.AddRetryCondition(func(resp *resty.Response, err error) bool {
+		return retryRead(resp, err) && !(s.failFast && unreachable.Is(err))
+	})
 	rc.AddRetryHook(keepLastAnswer)
 	if s.observer != nil {
 		hc.Transport = observedTransport{next: hc.Transport, observe: s.observer}
@@ -135,7 +147,8 @@ func NewClient(baseURL, apiKey string, opts ...Option) *Client {
 	return &Client{rc: rc, apiKey: apiKey, readBudget: s.readBudget}
 }
 
-// retryRead is the client's only retry condition, so that it alone decides:
+// retryRead is the client's only retry condition, so that it alone decides
+// (but for WithFailFast):
 // resty's own default, to retry every network error, would otherwise retry a
 // POST whose connection broke after Easit had appended its Message.
 func retryRead(resp *resty.Response, err error) bool {

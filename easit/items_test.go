@@ -360,3 +360,44 @@ func TestAReadThatNeverGotAnAnswerSaysWhy(t *testing.T) {
 		t.Errorf("ListItems = %v, want an error that says the connection was refused", err)
 	}
 }
+
+// WithFailFast ends a read at the first attempt when Easit cannot be reached
+// at all; without it, the read is tried again within its budget.
+func TestAFailFastReadIsNotRetriedWhenEasitCannotBeReached(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	refused := srv.URL
+	srv.Close() // nothing listens any more: the connection is refused
+	tests := []struct {
+		name, url string
+		failFast  bool
+		want      string
+	}{
+		{"a refused connection", refused, true, "connection refused"},
+		{"a name that does not resolve", "http://easit.lockworker.invalid:9001", true, "lookup easit.lockworker.invalid"},
+		{"a refused connection, retried without WithFailFast", refused, false, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var obs observed
+			opts := []easit.Option{easit.WithObserver(obs.observe), easit.WithRetryWait(time.Millisecond, time.Millisecond), easit.WithReadBudget(time.Second)}
+			if tt.failFast {
+				opts = append(opts, easit.WithFailFast())
+			}
+			client := easit.NewClient(tt.url, testKey, opts...)
+
+			err := client.Ping(t.Context())
+
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Ping = %v, want an error that says %q", err, tt.want)
+			}
+			switch attempts := len(obs.get()); {
+			case tt.failFast && attempts != 1:
+				t.Errorf("%d attempts, want 1: %q", attempts, obs.get())
+			case !tt.failFast && attempts < 2:
+				t.Errorf("%d attempts, want the read tried again within its budget", attempts)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,9 +43,11 @@ func (o order) noop(d lockworker.Decision) lockworker.Decision {
 	return d
 }
 
-func (o order) wait(d lockworker.Decision, reason lockworker.Reason, deadline, now time.Time) lockworker.Decision {
+// wait has the order wait for its form until deadline, and then go to
+// manual handling; detail, when not empty, says more of why it waits.
+func (o order) wait(d lockworker.Decision, reason lockworker.Reason, detail string, deadline, now time.Time) lockworker.Decision {
 	if now.After(deadline) {
-		return o.manual(d, reason, "")
+		return o.manual(d, reason, detail)
 	}
 	d.Outcome, d.Reason, d.Status = lockworker.OutcomeWaiting, reason, o.region.Statuses.Waiting
 	what := "ännu inte finns"
@@ -52,7 +55,7 @@ func (o order) wait(d lockworker.Decision, reason lockworker.Reason, deadline, n
 		what = "ännu inte är signerad"
 	}
 	d.Comment = fmt.Sprintf("Väntar på blankett %s, som %s (%s). Den kontrolleras vid varje körning till %s; därefter går ärendet till manuell hantering.",
-		d.Evidence.Form, what, reason, localTime(deadline))
+		d.Evidence.Form, also(what, detail), reason, localTime(deadline))
 	return d
 }
 
@@ -69,9 +72,9 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	case lockworker.ReasonUnknownKind:
 		why = fmt.Sprintf("ärendetypen är varken %q eller %q", o.region.Kinds.Lock, o.region.Kinds.Unlock)
 	case lockworker.ReasonInvalidFormReference:
-		why = "blankettreferensen är inte en giltig referens (1–64 tecken av A–Z, a–z, 0–9, - och .)"
+		why = also("blankettreferensen är inte en giltig referens", detail)
 	case lockworker.ReasonInvalidPersonnummer:
-		why = "personnumret är inte ett giltigt personnummer"
+		why = also("personnumret är inte giltigt", detail)
 	case lockworker.ReasonSamordningsnummer:
 		why = "numret är ett samordningsnummer, och den som har ett samordningsnummer kan inte logga in i 1177"
 	case lockworker.ReasonNoAccount:
@@ -81,7 +84,7 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	case lockworker.ReasonFormMissing:
 		why = fmt.Sprintf("blankett %s har inte kommit in inom väntetiden", form)
 	case lockworker.ReasonFormUnsigned:
-		why = fmt.Sprintf("blankett %s har inte signerats inom väntetiden", form)
+		why = also(fmt.Sprintf("blankett %s har inte signerats inom väntetiden", form), detail)
 	case lockworker.ReasonFormWithdrawn:
 		why = fmt.Sprintf("blankett %s är makulerad eller ersatt", form)
 	case lockworker.ReasonFormTypeMismatch:
@@ -93,9 +96,12 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	case lockworker.ReasonFormPatientMismatch:
 		why = fmt.Sprintf("blankett %s gäller en annan patient än ärendet", form)
 	case lockworker.ReasonFormRegionMismatch:
-		why = fmt.Sprintf("blankett %s hör inte till %s", form, o.region.Name)
+		why = also(fmt.Sprintf("blankett %s hör inte till %s", form, o.region.Name), detail)
 	case lockworker.ReasonFormDateInvalid:
-		why = fmt.Sprintf("blankett %s saknar giltig signeringstid eller är daterad i framtiden", form)
+		why = fmt.Sprintf("blankett %s saknar signeringstid", form)
+		if detail != "" {
+			why = fmt.Sprintf("blankett %s anger signeringstiden %s, som ligger i framtiden", form, detail)
+		}
 	case lockworker.ReasonFormTooOld:
 		why = fmt.Sprintf("blankett %s signerades för länge sedan", form)
 	case lockworker.ReasonUnlockWrongRegion:
@@ -105,6 +111,70 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	}
 	d.Comment = fmt.Sprintf("Till manuell hantering: %s. (Orsak: %s)", why, reason)
 	return d
+}
+
+// also completes a sentence with its detail, if any.
+func also(sentence, detail string) string {
+	if detail == "" {
+		return sentence
+	}
+	return sentence + ": " + detail
+}
+
+// parenthesised completes a phrase with its detail, if any, in parentheses.
+func parenthesised(phrase, detail string) string {
+	if detail == "" {
+		return phrase
+	}
+	return phrase + " (" + detail + ")"
+}
+
+// personnummerRule says which rule of the personnummer err found broken,
+// without the number.
+func personnummerRule(err error) string {
+	var pe *lockworker.PersonnummerError
+	if !errors.As(err, &pe) {
+		return ""
+	}
+	return map[lockworker.PersonnummerRule]string{
+		lockworker.PersonnummerForm:        "det är inte skrivet i någon av formerna ÅÅÅÅMMDDNNNK, ÅÅÅÅMMDD-NNNK, ÅÅMMDD-NNNK, ÅÅMMDD+NNNK eller ÅÅMMDDNNNK",
+		lockworker.PersonnummerDate:        "datumet i numret finns inte",
+		lockworker.PersonnummerBirthNumber: "födelsenumret 000 ges aldrig ut",
+		lockworker.PersonnummerCheckDigit:  "kontrollsiffran stämmer inte (en siffra kan vara felskriven eller ha bytt plats med en annan)",
+		lockworker.PersonnummerFuture:      "födelsedatumet ligger i framtiden",
+	}[pe.Rule]
+}
+
+// formReferenceRule says which rule of a form reference err found broken,
+// without the reference.
+func formReferenceRule(err error) string {
+	var fe *lockworker.FormReferenceError
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	return map[lockworker.FormReferenceRule]string{
+		lockworker.FormReferenceLength:       "den är längre än 64 tecken",
+		lockworker.FormReferenceChars:        "den innehåller andra tecken än A–Z, a–z, 0–9, - och . (till exempel mellanslag, å, ä, ö eller /)",
+		lockworker.FormReferenceDots:         "den består bara av punkter",
+		lockworker.FormReferencePersonnummer: "den innehåller ett personnummer; ange blankettens id i Cosmic",
+	}[fe.Rule]
+}
+
+// hsaidRule says which rule of the HSA-id err found broken.
+func hsaidRule(err error) string {
+	var he *lockworker.HSAIDError
+	if !errors.As(err, &he) {
+		return ""
+	}
+	return map[lockworker.HSAIDRule]string{
+		lockworker.HSAIDLength:           "det är längre än 31 tecken",
+		lockworker.HSAIDPrefix:           "det börjar inte med SE",
+		lockworker.HSAIDSeparator:        "bindestrecket efter organisationsnumret saknas",
+		lockworker.HSAIDOrgNumber:        "organisationsnumret är inte tio siffror",
+		lockworker.HSAIDOrgNumberCheck:   "organisationsnumrets kontrollsiffra stämmer inte",
+		lockworker.HSAIDLocalPartMissing: "delen efter bindestrecket saknas",
+		lockworker.HSAIDLocalPartChars:   "det innehåller tecken som ett HSA-id inte får innehålla",
+	}[he.Rule]
 }
 
 // evidence describes the form a decision rests on.

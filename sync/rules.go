@@ -48,15 +48,15 @@ func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now 
 	// The form reference's syntax. One that holds a personnummer (typed
 	// into the wrong field, say) is no reference either, and must not reach
 	// a comment or a log line.
-	if !lockworker.ValidFormReference(ref) || lockworker.Redact(ref) != ref {
-		return o.manual(d, lockworker.ReasonInvalidFormReference, ""), nil
+	if err := lockworker.CheckFormReference(ref); err != nil {
+		return o.manual(d, lockworker.ReasonInvalidFormReference, formReferenceRule(err)), nil
 	}
 	d.Evidence.Form = ref
 
 	// The identity number.
 	pnr, err := lockworker.ParsePersonnummer(pnrText, now)
 	if err != nil {
-		return o.manual(d, lockworker.ReasonInvalidPersonnummer, ""), nil
+		return o.manual(d, lockworker.ReasonInvalidPersonnummer, personnummerRule(err)), nil
 	}
 	d.Personnummer = pnr
 	// The lock's state is checked last, but read now: every decision about
@@ -94,15 +94,25 @@ func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now 
 	form, err := r.Forms.Form(ctx, ref)
 	switch {
 	case errors.Is(err, lockworker.ErrFormNotFound):
-		return o.wait(d, lockworker.ReasonFormMissing, created.Add(s.Policy.FormWait), now), nil
+		return o.wait(d, lockworker.ReasonFormMissing, "", created.Add(s.Policy.FormWait), now), nil
 	case err != nil:
 		return d, failure(lockworker.ReasonFormsError, fmt.Errorf("read the form: %w", err))
 	}
-	if reason := s.contradiction(r, d, form, now); reason != lockworker.ReasonNone {
-		return o.manual(d, reason, ""), nil
+	if reason, detail := contradiction(r, d, form, now); reason != lockworker.ReasonNone {
+		return o.manual(d, reason, detail), nil
 	}
+	// A form not yet signed has no signing time to check: it is waited for
+	// whatever its date says.
 	if !form.Signed() {
-		return o.wait(d, lockworker.ReasonFormUnsigned, created.Add(s.Policy.FormWait), now), nil
+		return o.wait(d, lockworker.ReasonFormUnsigned, unsigned(form), created.Add(s.Policy.FormWait), now), nil
+	}
+	switch {
+	case form.Date.IsZero():
+		return o.manual(d, lockworker.ReasonFormDateInvalid, ""), nil
+	case form.Date.After(now.Add(s.Policy.ClockTolerance)):
+		return o.manual(d, lockworker.ReasonFormDateInvalid, localTime(form.Date)), nil
+	case form.Date.Before(now.Add(-s.Policy.FormMaxAge)):
+		return o.manual(d, lockworker.ReasonFormTooOld, ""), nil
 	}
 	d.Evidence.Signer = form.Signer.String()
 	d.Evidence.SignedAt = form.Date.UTC()
@@ -127,28 +137,42 @@ func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now 
 	}
 }
 
-// contradiction returns the reason a form contradicts the order, or
-// ReasonNone. A form that contradicts the order is never waited for.
-func (s *Syncer) contradiction(r Region, d lockworker.Decision, f lockworker.Form, now time.Time) lockworker.Reason {
+// contradiction returns the reason a form contradicts the order on the
+// processing date now, with the detail its comment gives, or ReasonNone. A
+// form that contradicts the order is never waited for.
+func contradiction(r Region, d lockworker.Decision, f lockworker.Form, now time.Time) (lockworker.Reason, string) {
 	want := r.LockForm
 	if d.Kind == lockworker.KindUnlock {
 		want = r.UnlockForm
 	}
 	switch {
 	case !f.Current:
-		return lockworker.ReasonFormWithdrawn
+		return lockworker.ReasonFormWithdrawn, ""
 	case !f.HasType(want):
-		return lockworker.ReasonFormTypeMismatch
+		return lockworker.ReasonFormTypeMismatch, ""
 	case !f.IsAbout(d.Personnummer, now):
-		return lockworker.ReasonFormPatientMismatch
-	case f.Custodian.IsZero() || f.Custodian.OrgNumber() != r.OrgNumber:
-		return lockworker.ReasonFormRegionMismatch
-	case f.Date.IsZero() || f.Date.After(now):
-		return lockworker.ReasonFormDateInvalid
-	case f.Date.Before(now.Add(-s.Policy.FormMaxAge)):
-		return lockworker.ReasonFormTooOld
+		return lockworker.ReasonFormPatientMismatch, ""
+	case f.CustodianInvalid != nil:
+		return lockworker.ReasonFormRegionMismatch, parenthesised("förvaltarens HSA-id är ogiltigt", hsaidRule(f.CustodianInvalid))
+	case f.Custodian.IsZero():
+		return lockworker.ReasonFormRegionMismatch, "blanketten anger ingen förvaltare med HSA-id"
+	case f.Custodian.OrgNumber() != r.OrgNumber:
+		return lockworker.ReasonFormRegionMismatch, "förvaltaren är en annan organisation"
 	}
-	return lockworker.ReasonNone
+	return lockworker.ReasonNone, ""
+}
+
+// unsigned says why a form that is final is not signed all the same, or ""
+// for a form that is not final.
+func unsigned(f lockworker.Form) string {
+	switch {
+	case !f.Final:
+		return ""
+	case f.SignerInvalid != nil:
+		return parenthesised("signerarens HSA-id är ogiltigt", hsaidRule(f.SignerInvalid))
+	default:
+		return "blanketten anger ingen signerare med HSA-id"
+	}
 }
 
 // regionName names a region by its configured name and code, or by its code

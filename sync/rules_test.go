@@ -190,22 +190,33 @@ func TestAgeIsACalendarComparisonInStockholm(t *testing.T) {
 
 func TestIdentityNumbers(t *testing.T) {
 	t.Parallel()
+	const invalid = lockworker.ReasonInvalidPersonnummer
 	tests := []struct {
 		name    string
 		pnr     string
 		outcome lockworker.Outcome
 		reason  lockworker.Reason
+		// says is what the comment of a refused number says of the rule
+		// it breaks.
+		says string
 	}{
-		{"12 digits", adult, lockworker.OutcomeResolved, ""},
-		{"12 digits with a dash", "19990807-2391", lockworker.OutcomeResolved, ""},
-		{"10 digits with a dash", "990807-2391", lockworker.OutcomeResolved, ""},
-		{"10 digits", "9908072391", lockworker.OutcomeResolved, ""},
-		{"surrounded by space", "  199908072391 ", lockworker.OutcomeResolved, ""},
-		{"100 or over, with a plus", "900101+9802", lockworker.OutcomeResolved, ""},
-		{"a wrong check digit", mistypedPnr, lockworker.OutcomeManual, lockworker.ReasonInvalidPersonnummer},
-		{"a plus in a 12-digit number", "19990807+2391", lockworker.OutcomeManual, lockworker.ReasonInvalidPersonnummer},
-		{"letters", "19990807-23X1", lockworker.OutcomeManual, lockworker.ReasonInvalidPersonnummer},
-		{"a samordningsnummer", samordning, lockworker.OutcomeManual, lockworker.ReasonSamordningsnummer},
+		{"12 digits", adult, lockworker.OutcomeResolved, "", ""},
+		{"12 digits with a dash", "19990807-2391", lockworker.OutcomeResolved, "", ""},
+		{"10 digits with a dash", "990807-2391", lockworker.OutcomeResolved, "", ""},
+		{"10 digits", "9908072391", lockworker.OutcomeResolved, "", ""},
+		{"surrounded by space", "  199908072391 ", lockworker.OutcomeResolved, "", ""},
+		{"100 or over, with a plus", "900101+9802", lockworker.OutcomeResolved, "", ""},
+		{"a wrong check digit", mistypedPnr, lockworker.OutcomeManual, invalid, "kontrollsiffran stämmer inte"},
+		{"two digits swapped", "199908073291", lockworker.OutcomeManual, invalid, "kontrollsiffran stämmer inte"},
+		{"a plus in a 12-digit number", "19990807+2391", lockworker.OutcomeManual, invalid, "inte skrivet i någon av formerna"},
+		{"letters", "19990807-23X1", lockworker.OutcomeManual, invalid, "inte skrivet i någon av formerna"},
+		{"11 digits", "19990807239", lockworker.OutcomeManual, invalid, "inte skrivet i någon av formerna"},
+		// 19990230239 with its check digit: 30 February.
+		{"a date that does not exist", "199902302390", lockworker.OutcomeManual, invalid, "datumet i numret finns inte"},
+		{"birth number 000", "199908070002", lockworker.OutcomeManual, invalid, "födelsenumret 000"},
+		// Born in 2027: its check digit is right, its birth date is ahead.
+		{"a birth date in the future", "202701012383", lockworker.OutcomeManual, invalid, "födelsedatumet ligger i framtiden"},
+		{"a samordningsnummer", samordning, lockworker.OutcomeManual, lockworker.ReasonSamordningsnummer, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -227,6 +238,9 @@ func TestIdentityNumbers(t *testing.T) {
 			}
 			if strings.Contains(comment, strings.TrimSpace(tt.pnr)) {
 				t.Error("the comment repeats the number")
+			}
+			if !strings.Contains(comment, tt.says) {
+				t.Errorf("comment %q does not say %q", comment, tt.says)
 			}
 			if _, locked := w.lock(adult); locked {
 				t.Error("someone was locked")
@@ -298,13 +312,16 @@ func TestTheSignedForm(t *testing.T) {
 		{"a patient by another identifier system", func(o *order) { o.form.PatientSystem = "urn:oid:1.2.752.129.2.1.3.3" }, lockworker.ReasonFormPatientMismatch},
 		{"kept by another region", func(o *order) { o.form.Custodian = "SE2321000255-1000" }, lockworker.ReasonFormRegionMismatch},
 		{"kept by no one", func(o *order) { o.form.Custodian = "" }, lockworker.ReasonFormRegionMismatch},
-		{"signed in the future", func(o *order) { o.form.Date = start.Add(time.Minute) }, lockworker.ReasonFormDateInvalid},
-		{"without a date", func(o *order) { o.form.Date = time.Time{} }, lockworker.ReasonFormDateInvalid},
+		{"signed an hour ahead of the clock", func(o *order) { o.form.Date = start.Add(time.Hour) }, lockworker.ReasonFormDateInvalid},
+		{"signed just beyond the clock tolerance", func(o *order) { o.form.Date = start.Add(5*time.Minute + time.Second) }, lockworker.ReasonFormDateInvalid},
+		{"signed without a date", func(o *order) { o.form.Date = time.Time{} }, lockworker.ReasonFormDateInvalid},
 		{"signed too long ago", func(o *order) { o.form.Date = start.Add(-2161 * time.Hour) }, lockworker.ReasonFormTooOld},
 		// The order of the checks: the first that fails gives the reason.
 		{"withdrawn and about another patient", func(o *order) { o.form.Status = "entered-in-error"; o.form.Patient = otherAdult }, lockworker.ReasonFormWithdrawn},
 		{"of another type and patient", func(o *order) { o.form.Type = unlockForm; o.form.Patient = otherAdult }, lockworker.ReasonFormTypeMismatch},
 		{"contradicting and unsigned", func(o *order) { o.form.Patient = otherAdult; o.form.DocStatus = "" }, lockworker.ReasonFormPatientMismatch},
+		{"kept by another region and without a date", func(o *order) { o.form.Custodian = "SE2321000255-1000"; o.form.Date = time.Time{} }, lockworker.ReasonFormRegionMismatch},
+		{"an hour ahead and withdrawn", func(o *order) { o.form.Date = start.Add(time.Hour); o.form.Status = "superseded" }, lockworker.ReasonFormWithdrawn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -324,6 +341,22 @@ func TestTheSignedForm(t *testing.T) {
 		})
 	}
 
+	// The form service's clock may run a little ahead of lockworker's: a
+	// form signed within policy.clock_tolerance of now is no contradiction.
+	for name, ahead := range map[string]time.Duration{"a minute": time.Minute, "just the clock tolerance": 5 * time.Minute} {
+		t.Run("signed "+name+" ahead of the clock", func(t *testing.T) {
+			t.Parallel()
+			w := setup(t)
+			w.accounts(adult)
+			o := w.lockOrder("07", "55", adult)
+			o.form.Date = start.Add(ahead)
+			w.add("07", o)
+			w.expect(w.pass(), "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
+			if entry := w.audit(lockworker.AuditFilter{Ticket: "55"})[0]; !entry.Evidence.SignedAt.Equal(start.Add(ahead)) {
+				t.Errorf("audit evidence signed at %s, want the form's date %s", entry.Evidence.SignedAt, start.Add(ahead))
+			}
+		})
+	}
 	t.Run("signed just within form_max_age", func(t *testing.T) {
 		t.Parallel()
 		w := setup(t)
@@ -356,6 +389,12 @@ func TestAnOrderWaitsForItsForm(t *testing.T) {
 		{"preliminary", func(o *order) { o.form.DocStatus = "preliminary" }, lockworker.ReasonFormUnsigned},
 		{"without docStatus", func(o *order) { o.form.DocStatus = "" }, lockworker.ReasonFormUnsigned},
 		{"final without a signer", func(o *order) { o.form.Signer = "" }, lockworker.ReasonFormUnsigned},
+		// A form not yet signed has no signing time: its date, or the
+		// lack of one, does not matter until it is signed.
+		{"preliminary without a date", func(o *order) { o.form.DocStatus = "preliminary"; o.form.Date = time.Time{} }, lockworker.ReasonFormUnsigned},
+		{"preliminary, dated a day ahead", func(o *order) { o.form.DocStatus = "preliminary"; o.form.Date = start.Add(24 * time.Hour) }, lockworker.ReasonFormUnsigned},
+		{"preliminary, dated long ago", func(o *order) { o.form.DocStatus = "preliminary"; o.form.Date = start.Add(-3000 * time.Hour) }, lockworker.ReasonFormUnsigned},
+		{"final with a signer that is no HSA-id", func(o *order) { o.form.Signer = "SE2321000066-L55" }, lockworker.ReasonFormUnsigned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -567,6 +606,62 @@ func TestTheChecksRunInTheirOrder(t *testing.T) {
 		w.add("07", w.lockOrder("07", "56", child))
 		w.expect(w.pass(), "07", "56", lockworker.OutcomeManual, lockworker.ReasonChildPolicy)
 	})
+}
+
+// The comment of an order refused for a form reference, an HSA-id or a
+// signing time says which rule failed, without repeating what the ticket or
+// the form gave.
+func TestACommentSaysWhichRuleFailed(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		change  func(o *order)
+		outcome lockworker.Outcome
+		reason  lockworker.Reason
+		says    string
+		// hidden is what the comment must not repeat.
+		hidden string
+	}{
+		{"a form reference of 65 characters", func(o *order) { o.FormRef = strings.Repeat("a", 65) },
+			lockworker.OutcomeManual, lockworker.ReasonInvalidFormReference, "längre än 64 tecken", strings.Repeat("a", 65)},
+		{"a form reference with a slash", func(o *order) { o.FormRef = "F/07/55" },
+			lockworker.OutcomeManual, lockworker.ReasonInvalidFormReference, "andra tecken än A–Z", "F/07/55"},
+		{"a form reference that is a dot-dot", func(o *order) { o.FormRef = ".." },
+			lockworker.OutcomeManual, lockworker.ReasonInvalidFormReference, "bara av punkter", `".."`},
+		{"a form reference holding a personnummer", func(o *order) { o.FormRef = "pnr-" + otherAdult },
+			lockworker.OutcomeManual, lockworker.ReasonInvalidFormReference, "innehåller ett personnummer", otherAdult},
+		{"a custodian whose organisation number has a wrong check digit", func(o *order) { o.form.Custodian = "SE2321000066-1000" },
+			lockworker.OutcomeManual, lockworker.ReasonFormRegionMismatch, "förvaltarens HSA-id är ogiltigt (organisationsnumrets kontrollsiffra stämmer inte)", "SE2321000066-1000"},
+		{"a custodian given as a bare organisation number", func(o *order) { o.form.Custodian = "2321000065" },
+			lockworker.OutcomeManual, lockworker.ReasonFormRegionMismatch, "förvaltarens HSA-id är ogiltigt (det börjar inte med SE)", "2321000065"},
+		{"a custodian of another region", func(o *order) { o.form.Custodian = "SE2321000255-1000" },
+			lockworker.OutcomeManual, lockworker.ReasonFormRegionMismatch, "förvaltaren är en annan organisation", "SE2321000255-1000"},
+		{"a signer whose HSA-id has no local part", func(o *order) { o.form.Signer = "SE2321000065-" },
+			lockworker.OutcomeWaiting, lockworker.ReasonFormUnsigned, "signerarens HSA-id är ogiltigt (delen efter bindestrecket saknas)", "SE2321000065-"},
+		{"a signed form without a date", func(o *order) { o.form.Date = time.Time{} },
+			lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid, "saknar signeringstid", ""},
+		{"a signed form dated an hour ahead", func(o *order) { o.form.Date = start.Add(time.Hour) },
+			lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid, "anger signeringstiden 2026-11-23 12:00, som ligger i framtiden", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := setup(t)
+			w.accounts(adult)
+			o := w.lockOrder("07", "55", adult)
+			tt.change(&o)
+			w.add("07", o)
+
+			comment := w.expect(w.pass(), "07", "55", tt.outcome, tt.reason)
+
+			if !strings.Contains(comment, tt.says) {
+				t.Errorf("comment %q does not say %q", comment, tt.says)
+			}
+			if tt.hidden != "" && strings.Contains(comment, tt.hidden) {
+				t.Errorf("comment %q repeats %q", comment, tt.hidden)
+			}
+		})
+	}
 }
 
 // Tickets in other statuses than open and waiting are not acted on.

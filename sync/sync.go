@@ -88,6 +88,9 @@ type Policy struct {
 	FormMaxAge time.Duration
 	// FormWait is how long after a ticket was created its form is waited for.
 	FormWait time.Duration
+	// ClockTolerance is how far ahead of lockworker's clock a form's signing
+	// time may be, for the form service's clock may run a little fast.
+	ClockTolerance time.Duration
 }
 
 // Syncer runs passes. Its fields are set once, before the first pass.

@@ -112,7 +112,7 @@ func setupVariant(t *testing.T, v variant) *world {
 	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
 	w.syncer = &sync.Syncer{
 		Store:  w.store,
-		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
+		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
 		Log:    zerolog.New(w.logs).With().Timestamp().Logger(),
 		Now:    w.clock.Now,
 	}

@@ -223,6 +223,7 @@ func TestAuditUsageErrors(t *testing.T) {
 		{[]string{"--outcome", "done"}, `--outcome "done": want one of`},
 		{[]string{"--outcome", "Resolved"}, `--outcome "Resolved": want one of`},
 		{[]string{"07"}, "takes 0 argument(s), got 1"},
+		{[]string{"--region", "99"}, `--region "99": no such region in the configuration (it has 07, 12)`},
 	}
 	e := setup(t)
 	for _, tt := range tests {

@@ -45,11 +45,14 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 				}
 			}
 			ctx := cmd.Context()
-			_, store, err := a.openConfigured(ctx)
+			cfg, store, err := a.openConfigured(ctx)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			if err := knownRegion(cfg, filter.Region); err != nil {
+				return err
+			}
 			entries, err := store.Audit(ctx, filter)
 			if err != nil {
 				return fmt.Errorf("read the audit trail: %w", err)

@@ -5,9 +5,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/easit/easittest"
 )
 
 // checkNames are the checks that `check` makes of a region whose order view
@@ -51,6 +54,9 @@ func TestCheck(t *testing.T) {
 		// slow marks a case that waits out the 10-second read budget of
 		// SPEC §2, once per failing read.
 		slow bool
+		// fast marks a case that must fail at once, well within a read's
+		// budget.
+		fast bool
 		// failed is the failing checks of region 12, each with what its
 		// line says.
 		failed map[string]string
@@ -83,13 +89,20 @@ func TestCheck(t *testing.T) {
 			slow:   true,
 			failed: map[string]string{"easit view VIS-1177-last": `No item view with identifier "VIS-1177-last"`},
 		},
+		// A server that cannot be reached at all is reported at once, not
+		// after the read budget.
 		{
 			name:   "an Easit that is down",
 			breaks: func(e *env) { e.region("12").easit.Close() },
-			slow:   true,
-			// The client keeps the last answer, not the last network
-			// error, so the line says only that the budget was spent.
-			failed: map[string]string{"easit ping": "read budget of 10s spent", "easit view VIS-1177-las": "read budget of 10s spent"},
+			fast:   true,
+			failed: map[string]string{"easit ping": "connection refused", "easit view VIS-1177-las": "connection refused"},
+		},
+		{
+			name: "a form service whose name does not resolve",
+			breaks: func(e *env) {
+				e.editConfig("url: "+e.region("12").forms.URL(), "url: http://fhir.lockworker.invalid/fhir")
+			},
+			failed: map[string]string{"form service metadata": "lookup fhir.lockworker.invalid"},
 		},
 	}
 	for _, tt := range tests {
@@ -101,7 +114,11 @@ func TestCheck(t *testing.T) {
 			e := setup(t)
 			tt.breaks(e)
 
+			began := time.Now()
 			res := e.run("check")
+			if took := time.Since(began); tt.fast && took >= easit.DefaultReadBudget {
+				t.Errorf("check took %s, as long as a read's whole budget", took)
+			}
 			wantCode := exitOK
 			if len(tt.failed) > 0 {
 				wantCode = exitFailed
@@ -139,6 +156,48 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// The regions are checked at the same time: each region's Easit holds its
+// ping until the other region's ping has come too, which it never would if
+// the regions were checked one after another. The lines keep the order of
+// the configuration.
+func TestCheckChecksTheRegionsAtTheSameTime(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var arrived sync.WaitGroup
+	arrived.Add(len(e.regions))
+	bothArrived := make(chan struct{})
+	go func() { arrived.Wait(); close(bothArrived) }()
+	for _, r := range e.regions {
+		var once sync.Once
+		r.easit.SetFault(func(c easittest.Call) *easittest.Fault {
+			if c.Op != easit.OpPing {
+				return nil
+			}
+			once.Do(arrived.Done)
+			select {
+			case <-bothArrived:
+				return nil
+			case <-time.After(10 * time.Second): // far longer than a check takes
+				return &easittest.Fault{Status: 418, Body: "the other region was not checked meanwhile"}
+			}
+		})
+	}
+
+	res := e.run("check")
+
+	if res.code != exitOK {
+		t.Errorf("lockworker check = %d, want 0; stdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	var order []string
+	for line := range strings.Lines(res.stdout) {
+		order = append(order, checkColumns.Split(strings.TrimSpace(line), -1)[0])
+	}
+	want := []string{"configuration", "07 Region Kronoberg", "07 Region Kronoberg", "07 Region Kronoberg", "12 Region Skåne", "12 Region Skåne", "12 Region Skåne"}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("check printed its lines in the order %q, want %q", order, want)
+	}
+}
+
 // An invalid configuration is exit status 2, naming the field, and nothing
 // is reached.
 func TestCheckInvalidConfiguration(t *testing.T) {
@@ -150,6 +209,8 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 	}{
 		{"a wrong organisation number", func(e *env) { e.editConfig(`"2321000255"`, `"2321000256"`) }, "regions[1].org_number: must be a 10-digit organisation number"},
 		{"a schedule that is none", func(e *env) { e.editConfig(`"@every 2m"`, `"every other minute"`) }, "schedule: "},
+		{"a misspelt key, where the file has it", func(e *env) { e.editConfig("view: VIS-1177-las", "veiw: VIS-1177-las") }, `line 17, column 7: regions[0].easit: unknown key "veiw"`},
+		{"a wrong value, where the file has it", func(e *env) { e.editConfig("form_max_age: 2160h", "form_max_age: 90 days") }, `line 8, column 17: policy.form_max_age: want a duration such as 90s, 5m or 72h, not "90 days"`},
 		{"a form service URL that is none", func(e *env) {
 			e.editConfig("url: "+e.region("07").forms.URL(), "url: fhir.region.example")
 		}, `regions[0].forms.url: must be an http or https URL, not "fhir.region.example"`},

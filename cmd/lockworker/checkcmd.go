@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	gosync "sync"
 	"text/tabwriter"
 	"time"
 
@@ -13,35 +14,43 @@ import (
 	"github.com/lockworker/lockworker/easit"
 )
 
+// checkTimeout bounds each check, its retries included.
+const checkTimeout = 15 * time.Second
+
 func (a *app) checkCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and reach every region's Easit and form service",
 		Long: `Validate the configuration, then reach each region's Easit GO (GET /ping, and
 the order view read with the API key) and form service (GET /metadata with the
-token), printing one line per region and check. The exit status is 1 if any
-check fails, 2 if the configuration itself is invalid.`,
+token), printing one line per region and check. The regions are checked at the
+same time; a name that does not resolve or a refused connection fails its check
+at once. The exit status is 1 if any check fails, 2 if the configuration itself
+is invalid.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
+			groups := make([]checkGroup, len(cfg.Regions))
+			for i, r := range cfg.Regions {
+				groups[i] = checkGroup{label: r.Code + " " + r.Name, checks: regionChecks(r)}
+			}
+			results := runChecks(cmd.Context(), groups)
+
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
 			failed, total := 0, 0
-			for _, r := range cfg.Regions {
-				for _, c := range regionChecks(r) {
+			for i, g := range groups {
+				for j, c := range g.checks {
 					total++
-					ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
-					err := c.run(ctx)
-					cancel()
 					result := "ok"
-					if err != nil {
+					if err := results[i][j]; err != nil {
 						failed++
 						result = "FAILED: " + err.Error()
 					}
-					fmt.Fprintf(tw, "%s %s\t%s\t%s\n", r.Code, r.Name, c.name, result)
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", g.label, c.name, result)
 				}
 			}
 			if err := tw.Flush(); err != nil {
@@ -56,16 +65,44 @@ check fails, 2 if the configuration itself is invalid.`,
 	}
 }
 
+// check is one check that `check` makes, named as its line names it.
 type check struct {
 	name string
 	run  func(context.Context) error
 }
 
-// regionChecks are the checks of one region, with the clients a pass uses.
+// checkGroup is the checks of one region, made one after another, in order.
+type checkGroup struct {
+	label  string // how the group's lines begin: the region's code and name
+	checks []check
+}
+
+// runChecks makes the checks of every group, the groups at the same time, so
+// that a region that is slow to answer holds up no other. It returns the
+// result of each check by group and check, in their order.
+func runChecks(ctx context.Context, groups []checkGroup) [][]error {
+	results := make([][]error, len(groups))
+	var wg gosync.WaitGroup
+	for i, g := range groups {
+		results[i] = make([]error, len(g.checks))
+		wg.Go(func() {
+			for j, c := range g.checks {
+				ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+				results[i][j] = c.run(ctx)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// regionChecks are the checks of one region, with the clients a pass uses,
+// but that report a server that cannot be reached at all at once.
 func regionChecks(r config.Region) []check {
-	desk := easit.NewDesk(easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal()),
+	desk := easit.NewDesk(easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal(), easit.WithFailFast()),
 		r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields))
-	forms := cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal())
+	forms := cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal(), cosmic.WithFailFast())
 	return []check{
 		{"easit ping", desk.Ping},
 		{"easit view " + r.Easit.View, desk.CheckView},

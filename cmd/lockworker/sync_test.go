@@ -230,12 +230,16 @@ func TestSyncUsageErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"an unknown flag", []string{"--all"}, nil, "unknown flag: --all"},
-		{"an unknown region", []string{"--region", "99"}, nil, `--region "99": no such region`},
+		{"an unknown region", []string{"--region", "99"}, nil, `--region "99": no such region in the configuration (it has 07, 12)`},
+		{"a variable that is no number", nil, func(e *env) {
+			e.editConfig("schedule:", "limits:\n  concurrent_orders: ${N}\nschedule:")
+			e.vars["N"] = "eight"
+		}, `line 6, column 22: limits.concurrent_orders: want a whole number, not "${N}" (from the environment)`},
 		{"--reveal without --dry-run", []string{"--reveal"}, nil, "--reveal goes with --dry-run only"},
 		{"no configuration", nil, func(e *env) { e.config = "" }, "no configuration: give --config FILE or set LOCKWORKER_CONFIG"},
 		{"a missing configuration file", nil, func(e *env) { e.config = filepath.Join(e.dir, "missing.yaml") }, "missing.yaml: no such file"},
 		{"a missing environment variable", nil, func(e *env) { delete(e.vars, "EASIT_12_KEY") }, "environment variable EASIT_12_KEY is not set"},
-		{"a misspelt setting", nil, func(e *env) { e.editConfig("form_wait:", "form_wiat:") }, "field form_wiat not found"},
+		{"a misspelt setting", nil, func(e *env) { e.editConfig("form_wait:", "form_wiat:") }, `line 9, column 3: policy: unknown key "form_wiat"`},
 		{"a lock store driver that is none", nil, func(e *env) { e.editConfig("driver: sqlite", "driver: mysql") }, "lockstore.driver: must be sqlite or postgres"},
 		{"a child policy that is none", nil, func(e *env) { e.editConfig("children_under_13: lock", "children_under_13: ask") }, "policy.children_under_13: must be lock or manual"},
 		{"a wrong organisation number", nil, func(e *env) { e.editConfig(`"2321000255"`, `"2321000256"`) }, "regions[1].org_number: must be a 10-digit organisation number"},
@@ -261,6 +265,23 @@ func TestSyncUsageErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The configuration reads as it is written: a ${VAR} stands for a number as
+// well as a string.
+func TestSyncReadsVariablesAsTheValuesTheyStandFor(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.editConfig("schedule:", "limits:\n  concurrent_orders: ${N}\n  easit_requests_per_second: ${RATE}\nschedule:")
+	e.vars["N"], e.vars["RATE"] = "8", "50"
+	e.accounts(adult)
+	e.order("07", "55", lockKind, adult)
+
+	res := e.sync()
+
+	if row := summaryRows(t, res.stdout)["07/55"]; len(row) < 3 || row[2] != "resolved" {
+		t.Errorf("ticket 07/55: %q, want resolved; stdout:\n%s", row, res.stdout)
 	}
 }
 

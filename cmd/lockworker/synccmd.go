@@ -32,8 +32,8 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 				return err
 			}
 			defer store.Close()
-			if _, ok := cfg.Region(opts.Region); opts.Region != "" && !ok {
-				return usagef("--region %q: no such region in the configuration", opts.Region)
+			if err := knownRegion(cfg, opts.Region); err != nil {
+				return err
 			}
 			log, err := a.newLogger(cfg)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -39,6 +40,19 @@ func (a *app) loadConfig() (*config.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// knownRegion checks the code given to --region: one that names no configured
+// region is a usage error, in every command that takes one.
+func knownRegion(cfg *config.Config, code string) error {
+	if _, ok := cfg.Region(code); code != "" && !ok {
+		codes := make([]string, len(cfg.Regions))
+		for i, r := range cfg.Regions {
+			codes[i] = r.Code
+		}
+		return usagef("--region %q: no such region in the configuration (it has %s)", code, strings.Join(codes, ", "))
+	}
+	return nil
 }
 
 // newLogger returns the JSON logger on standard error at the configured
@@ -83,6 +97,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			ChildrenUnder13: sync.ChildPolicy(cfg.Policy.ChildrenUnder13),
 			FormMaxAge:      cfg.Policy.FormMaxAge,
 			FormWait:        cfg.Policy.FormWait,
+			ClockTolerance:  cfg.Policy.ClockTolerance,
 		},
 		Log:         log,
 		Now:         a.now,
