@@ -285,3 +285,24 @@ func TestTheFHIRSpecificationsExampleShapeWaits(t *testing.T) {
 		t.Errorf("once signed: %s %s (%s), want resolved", res.Outcome, res.Reason, res.Error)
 	}
 }
+
+// The FHIR specification's example keeps its own date, from 2005: a form not
+// yet signed has no signing time to check, so it waits rather than going to
+// manual handling as too old.
+func TestTheFHIRSpecificationsExampleWithItsOwnDateWaits(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.placeOrder("07", "77", adult)
+	w.putForm("07", "77", "fhir-example-shape.json")
+	forms := w.regions["07"].forms
+	body := w.formDocument("07", "F-07-77")
+	body["date"] = "2005-12-24T09:43:41+11:00"
+	forms.PutRaw("F-07-77", []byte(marshal(t, body)))
+	forms.PutResource(cosmictest.Resource{Type: "Patient", ID: "xcda", Name: "Henry Levin", Identifiers: []cosmictest.Identifier{{System: cosmictest.PersonnummerSystem, Value: adult}}})
+	f001 := kronobergOrganization
+	f001.ID = "f001"
+	forms.PutResource(f001)
+
+	w.expect(w.pass(), "07", "77", lockworker.OutcomeWaiting, lockworker.ReasonFormUnsigned)
+}
