@@ -97,13 +97,19 @@ type variant struct {
 	easitOptions []easit.Option
 	// claimLease is the lock store's claim lease; 0 for its default.
 	claimLease time.Duration
+	// postgres puts the lock store on PostgreSQL instead of SQLite.
+	postgres bool
 }
 
 // setupVariant is setup for a variant of the world.
 func setupVariant(t *testing.T, v variant) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
-	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	if v.postgres {
+		w.store = lockstoretest.OpenPostgres(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	} else {
+		w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	}
 	w.syncer = &sync.Syncer{
 		Store:  w.store,
 		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},

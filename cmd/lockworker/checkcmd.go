@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/internal/safetext"
+
 	"github.com/lockworker/lockworker/config"
 	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/easit"
@@ -39,7 +41,8 @@ check fails, 2 if the configuration itself is invalid.`,
 					result := "ok"
 					if err != nil {
 						failed++
-						result = "FAILED: " + err.Error()
+						// The error may quote what a peer answered.
+						result = "FAILED: " + safetext.Escape(err.Error())
 					}
 					fmt.Fprintf(tw, "%s %s\t%s\t%s\n", r.Code, r.Name, c.name, result)
 				}
