@@ -11,8 +11,6 @@ import (
 	"github.com/lockworker/lockworker/internal/safetext"
 
 	"github.com/lockworker/lockworker/config"
-	"github.com/lockworker/lockworker/cosmic"
-	"github.com/lockworker/lockworker/easit"
 )
 
 func (a *app) checkCommand() *cobra.Command {
@@ -33,7 +31,11 @@ check fails, 2 if the configuration itself is invalid.`,
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
 			failed, total := 0, 0
 			for _, r := range cfg.Regions {
-				for _, c := range regionChecks(r) {
+				checks, err := regionChecks(cfg.Limits, r)
+				if err != nil {
+					return err
+				}
+				for _, c := range checks {
 					total++
 					ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
 					err := c.run(ctx)
@@ -65,13 +67,14 @@ type check struct {
 }
 
 // regionChecks are the checks of one region, with the clients a pass uses.
-func regionChecks(r config.Region) []check {
-	desk := easit.NewDesk(easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal()),
-		r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields))
-	forms := cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal())
+func regionChecks(limits config.Limits, r config.Region) ([]check, error) {
+	desk, forms, err := regionClients(limits, r, nil, nil)
+	if err != nil {
+		return nil, err
+	}
 	return []check{
 		{"easit ping", desk.Ping},
 		{"easit view " + r.Easit.View, desk.CheckView},
 		{"form service metadata", forms.Metadata},
-	}
+	}, nil
 }

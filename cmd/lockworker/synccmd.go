@@ -42,7 +42,11 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 				return err
 			}
 
-			sum, err := a.newSyncer(cfg, store, log, nil).RunOnce(ctx, opts)
+			syncer, err := a.newSyncer(cfg, store, log, nil)
+			if err != nil {
+				return err
+			}
+			sum, err := syncer.RunOnce(ctx, opts)
 			if err != nil {
 				return err
 			}
