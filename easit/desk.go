@@ -82,13 +82,14 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	items, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
+	// Each item is made a ticket as its page comes, so that only the order
+	// fields are kept, never the rest of a page.
+	var tickets []lockworker.Ticket
+	err := d.client.EachItem(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket}, func(it Item) {
+		tickets = append(tickets, d.ticket(it))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
-	}
-	tickets := make([]lockworker.Ticket, 0, len(items))
-	for _, it := range items {
-		tickets = append(tickets, d.ticket(it))
 	}
 	return tickets, nil
 }

@@ -175,37 +175,51 @@ const (
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
 func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, error) {
-	view := opts.View
 	var items []Item
+	if err := c.EachItem(ctx, opts, func(it Item) { items = append(items, it) }); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// EachItem reads a whole view as ListAllItems does, but hands each item to
+// each as its page is read, and keeps nothing of a page once the next is
+// asked for: a caller that keeps only what it needs of an item holds one
+// page at a time, however large the view. When it fails, the items handed
+// over so far are no view: the caller drops them.
+func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)) error {
+	view := opts.View
 	seen := make(map[string]bool)
 	total := 0
 	var read int64
 	for n := 1; ; n++ {
 		page, size, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		read += int64(size)
 		switch {
 		case read > c.viewLimit:
-			return nil, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
+			return fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
 		case page.Page != n:
-			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+			return fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				return fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}
-		items = append(items, page.Items...)
+		for _, it := range page.Items {
+			each(it)
+		}
 		if n >= total {
-			return items, nil
+			return nil
 		}
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/internal/safetext"
@@ -572,5 +574,34 @@ func TestHostileTicketNumbersGoToManualHandling(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A form service that redirects to another host, which serves a form that
+// would prove the order, has its redirect taken as a failure: the form is
+// never read there, the token never sent there, and nothing is locked.
+func TestAFormServiceThatRedirectsElsewhereLocksNobody(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	elsewhere := w.regions["07"].forms // holds the form that proves the order
+	redirect := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, elsewhere.URL()+strings.TrimPrefix(r.URL.Path, "/fhir"), http.StatusFound)
+	}))
+	t.Cleanup(redirect.Close)
+	w.syncer.Regions[0].Forms = cosmic.NewClient(redirect.URL+"/fhir", token,
+		cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second))
+
+	sum := w.pass()
+
+	if res := result(t, sum, "07", "55"); res.Outcome != lockworker.OutcomeError || res.Reason != lockworker.ReasonFormsError {
+		t.Errorf("ticket 55: %s %s (%s), want error forms_error", res.Outcome, res.Reason, res.Error)
+	}
+	if _, locked := w.lock(adult); locked {
+		t.Error("the form behind the redirect was accepted: the person is locked")
+	}
+	if n := len(elsewhere.Calls()); n != 0 {
+		t.Errorf("the host redirected to got %d requests, want none", n)
 	}
 }

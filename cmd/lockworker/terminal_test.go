@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit/easittest"
 )
 
@@ -72,3 +74,33 @@ func TestTicketTextReachesTheTerminalEscaped(t *testing.T) {
 		t.Errorf("check does not show the error page escaped:\n%s", res.stdout)
 	}
 }
+
+// An Easit or a form service that echoes the credentials, in whatever form,
+// shows none of them in what check prints.
+func TestCheckShowsNoSecretAPeerEchoes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	key, token := e.vars["EASIT_07_KEY"], "forms-token-12"
+	e.region("07").easit.SetFault(func(easittest.Call) *easittest.Fault {
+		return &easittest.Fault{Status: http.StatusUnauthorized, Body: `{"user":"` + strings.ToUpper(key) + `","basic":"` + basicOf(key)[:10] + `"}`}
+	})
+	e.region("12").forms.SetFault(func(cosmictest.Call) *cosmictest.Fault {
+		return &cosmictest.Fault{Status: http.StatusUnauthorized,
+			Body: []byte(`{"resourceType":"OperationOutcome","issue":[{"diagnostics":"bad token ` + strings.ToLower(token)[:9] + `"}]}`)}
+	})
+	res := e.run("check")
+	if res.code != exitFailed {
+		t.Fatalf("check = %d, want %d:\n%s", res.code, exitFailed, res.stdout)
+	}
+	if !strings.Contains(res.stdout, "<api key>") || !strings.Contains(res.stdout, "<token>") {
+		t.Errorf("check does not show the echoes, hidden:\n%s", res.stdout)
+	}
+	out := strings.ToLower(res.stdout + res.stderr)
+	for what, secret := range map[string]string{"the API key": key, "its Basic credentials": basicOf(key), "the token": token} {
+		if strings.Contains(out, strings.ToLower(secret[:6])) {
+			t.Errorf("check shows %s:\n%s", what, res.stdout)
+		}
+	}
+}
+
+func basicOf(key string) string { return base64.StdEncoding.EncodeToString([]byte(key + ":")) }
