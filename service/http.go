@@ -60,9 +60,19 @@ func (s *Service) handleSync(w http.ResponseWriter, r *http.Request) {
 		unauthorized(w)
 		return
 	}
-	// The answer waits for the pass, which may outlast the write timeout
-	// that bounds every other answer.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(passAnswerTimeout))
+	if r.ContentLength != 0 {
+		// A body would be read, after the answer, within the deadline set
+		// below: a client could hold the connection that long.
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "POST /sync takes no body"})
+		return
+	}
+	// The answer waits for the pass, which may outlast the timeouts that
+	// bound every other request: past the read timeout the server would
+	// cancel the request's context, and with it the pass, and past the
+	// write timeout drop the answer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(passAnswerTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(passAnswerTimeout))
 	opts := sync.Options{Region: r.URL.Query().Get("region"), Ticket: r.URL.Query().Get("ticket")}
 	if opts.Region != "" && !s.knows(opts.Region) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("no region %q is configured", opts.Region)})

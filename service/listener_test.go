@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/lockworker/lockworker/internal/httpedge/httpedgetest"
 	"github.com/lockworker/lockworker/service"
+	"github.com/lockworker/lockworker/sync"
 )
 
 // The admin listener against hostile clients on a real socket.
@@ -36,6 +38,12 @@ type admin struct {
 // ends.
 func startAdmin(t *testing.T, cfg service.Config) admin {
 	t.Helper()
+	return startAdminWith(t, cfg, &fakeSyncer{})
+}
+
+// startAdminWith is startAdmin with a syncer of the test's.
+func startAdminWith(t *testing.T, cfg service.Config, syncer *fakeSyncer) admin {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +54,7 @@ func startAdmin(t *testing.T, cfg service.Config) admin {
 	if cfg.Token == "" {
 		cfg.Token = adminToken
 	}
-	svc, err := service.New(cfg, &fakeSyncer{}, &fakeStore{}, nil, zerolog.New(a.logs), nil)
+	svc, err := service.New(cfg, syncer, &fakeStore{}, nil, zerolog.New(a.logs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +176,34 @@ func TestARequestWhoseBodyDoesNotArriveIsDropped(t *testing.T) {
 	var timeout net.Error
 	if errors.As(err, &timeout) && timeout.Timeout() {
 		t.Fatalf("the connection was still open after %s", time.Since(start))
+	}
+}
+
+// A manual pass that outlasts the read and the write timeouts still runs to
+// its end and is answered.
+func TestAManualPassOutlastsTheListenersTimeouts(t *testing.T) {
+	t.Parallel()
+	var passes atomic.Int32
+	syncer := &fakeSyncer{run: func(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+		if passes.Add(1) == 1 {
+			return summary(opts, nil), nil // the pass at start
+		}
+		select {
+		case <-time.After(2500 * time.Millisecond):
+		case <-ctx.Done():
+			return sync.Summary{}, ctx.Err()
+		}
+		return summary(opts, nil), nil
+	}}
+	a := startAdminWith(t, service.Config{Limits: service.ListenerLimits{Read: time.Second, Write: time.Second}}, syncer)
+	client := &http.Client{Timeout: 30 * time.Second}
+	status, took := a.operator(t, client, "http")
+	for deadline := time.Now().Add(10 * time.Second); status == http.StatusConflict && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond) // the pass at start is still running
+		status, took = a.operator(t, client, "http")
+	}
+	if status != http.StatusOK || passes.Load() < 2 {
+		t.Errorf("POST /sync of a pass of 2.5 s with timeouts of 1 s: %d after %s, want 200", status, took)
 	}
 }
 
