@@ -37,6 +37,7 @@ type Reason string
 // The reason codes of SPEC §1.
 const (
 	ReasonNone                 Reason = ""
+	ReasonInvalidTicketID      Reason = "invalid_ticket_id"
 	ReasonMissingField         Reason = "missing_field"
 	ReasonUnknownKind          Reason = "unknown_kind"
 	ReasonInvalidFormReference Reason = "invalid_form_reference"

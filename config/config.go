@@ -5,14 +5,17 @@ package config
 
 import (
 	"cmp"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/internal/httpedge"
 )
 
 // Config is the whole configuration file.
@@ -34,6 +38,10 @@ type Config struct {
 	Regions  []Region `yaml:"regions"`
 	Admin    Admin    `yaml:"admin"`
 	Log      Log      `yaml:"log"`
+
+	// Warnings are what Load found unsafe but not wrong: a configuration
+	// or secret file that others can read. The program logs them at start.
+	Warnings []string `yaml:"-"`
 }
 
 // LockStore says which database holds the lock store.
@@ -75,6 +83,10 @@ type Limits struct {
 	EasitRequestsPerSecond float64 `yaml:"easit_requests_per_second"`
 	// EasitTimeout is how long one request to Easit may take. Default 30s.
 	EasitTimeout time.Duration `yaml:"easit_timeout"`
+	// MaxResponseBytes bounds the body of each answer of Easit and of the
+	// form services; an Easit view read whole may take four times as much.
+	// Default 8388608 (8 MiB), far above a page of open orders or a form.
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 }
 
 // Region is one region: its Easit GO and its form service.
@@ -88,6 +100,26 @@ type Region struct {
 	OrgNumber string `yaml:"org_number"`
 	Easit     Easit  `yaml:"easit"`
 	Forms     Forms  `yaml:"forms"`
+	// AllowInsecureHTTP lets the region's Easit and form service be
+	// reached over plain http:// on another host than loopback, where the
+	// API key and the token travel in clear. Default false.
+	AllowInsecureHTTP bool `yaml:"allow_insecure_http"`
+}
+
+// TLS is how lockworker speaks TLS to an outside system: CAFile holds the
+// only CAs it trusts for the system's server (a region's own CA; without
+// it, the host's roots), CertFile and KeyFile its client certificate for
+// mutual TLS (a SITHS function certificate, say).
+type TLS struct {
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// ClientConfig reads the files into the TLS configuration of a client; nil
+// when no file is given.
+func (t TLS) ClientConfig() (*tls.Config, error) {
+	return httpedge.LoadTLS(t.CAFile, t.CertFile, t.KeyFile)
 }
 
 // Easit is how to reach a region's Easit GO and what its view calls things.
@@ -100,6 +132,7 @@ type Easit struct {
 	Fields        Fields   `yaml:"fields"`
 	Kinds         Kinds    `yaml:"kinds"`
 	Statuses      Statuses `yaml:"statuses"`
+	TLS           TLS      `yaml:"tls"`
 }
 
 // Fields are the column names of the order view.
@@ -136,6 +169,7 @@ type Forms struct {
 	TokenFile  string          `yaml:"token_file"`
 	LockForm   lockworker.Code `yaml:"lock_form"`
 	UnlockForm lockworker.Code `yaml:"unlock_form"`
+	TLS        TLS             `yaml:"tls"`
 	// SigningTimeExtension, when set, is the URL of the DocumentReference
 	// extension that carries the signing time, read instead of its date.
 	SigningTimeExtension string `yaml:"signing_time_extension"`
@@ -147,7 +181,21 @@ type Admin struct {
 	Listen    string `yaml:"listen"`
 	Token     Secret `yaml:"token"`
 	TokenFile string `yaml:"token_file"`
+	// TLS, when its files are given, makes the listener serve HTTPS.
+	TLS AdminTLS `yaml:"tls"`
+	// ProtectProbes puts /readyz and /metrics behind the token too, like
+	// POST /sync; /healthz stays open. Default false.
+	ProtectProbes bool `yaml:"protect_probes"`
 }
+
+// AdminTLS is the admin listener's certificate and key.
+type AdminTLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// MinAdminToken is the fewest characters an admin token may have.
+const MinAdminToken = 32
 
 // Log configures the logs.
 type Log struct {
@@ -173,7 +221,7 @@ func Default() Config {
 		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
-		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
+		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20},
 		Log:       Log{Level: "info"},
 	}
 }
@@ -189,6 +237,7 @@ func Load(path string, getenv func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration %s: %w", path, err)
 	}
+	cfg.Warnings = cfg.readableFiles(path, data)
 	return cfg, nil
 }
 
@@ -338,6 +387,9 @@ func (c *Config) Validate() error {
 	if c.Limits.EasitTimeout <= 0 {
 		bad("limits.easit_timeout", "must be positive")
 	}
+	if c.Limits.MaxResponseBytes < 64<<10 {
+		bad("limits.max_response_bytes", "must be at least 65536, not %d", c.Limits.MaxResponseBytes)
+	}
 	if c.LockStore.ClaimLease < 2*c.Limits.EasitTimeout {
 		// A lease that can run out while its holder still waits for Easit
 		// would let a second process send the same comment.
@@ -363,7 +415,8 @@ func (c *Config) Validate() error {
 		if !lockworker.ValidOrgNumber(r.OrgNumber) {
 			bad(field+".org_number", "must be a 10-digit organisation number with a valid check digit, not %q", r.OrgNumber)
 		}
-		checkURL(bad, field+".easit.url", r.Easit.URL)
+		checkURL(bad, field+".easit.url", r.Easit.URL, r.AllowInsecureHTTP)
+		checkTLS(bad, field+".easit.tls", r.Easit.TLS)
 		if r.Easit.APIKey == "" {
 			bad(field+".easit.api_key", "is required (or api_key_file)")
 		}
@@ -380,7 +433,8 @@ func (c *Config) Validate() error {
 		if distinct := map[string]bool{s.Open: true, s.Waiting: true, s.Resolved: true, s.Manual: true}; len(distinct) != 4 {
 			bad(field+".easit.statuses", "open, waiting, resolved and manual must all differ")
 		}
-		checkURL(bad, field+".forms.url", r.Forms.URL)
+		checkURL(bad, field+".forms.url", r.Forms.URL, r.AllowInsecureHTTP)
+		checkTLS(bad, field+".forms.tls", r.Forms.TLS)
 		if r.Forms.Token == "" {
 			bad(field+".forms.token", "is required (or token_file)")
 		}
@@ -403,6 +457,18 @@ func (c *Config) Validate() error {
 	if c.Admin.Listen != "" && c.Admin.Token == "" {
 		bad("admin.token", "is required when admin.listen is set")
 	}
+	if tok := c.Admin.Token.Reveal(); tok != "" && (utf8.RuneCountInString(tok) < MinAdminToken || oneCharacter(tok)) {
+		// Not the token itself: only what is wrong with it.
+		bad("admin.token", "must be at least %d characters, not all the same (it has %d)", MinAdminToken, utf8.RuneCountInString(tok))
+	}
+	switch t := c.Admin.TLS; {
+	case (t.CertFile == "") != (t.KeyFile == ""):
+		bad("admin.tls", "cert_file and key_file go together")
+	case t.CertFile != "":
+		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			bad("admin.tls", "%v", err)
+		}
+	}
 	if c.Log.PseudonymKeyFile != "" && len(c.Log.PseudonymKey) < 16 {
 		bad("log.pseudonym_key_file", "the key must be at least 16 bytes")
 	}
@@ -412,10 +478,40 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func checkURL(bad func(field, format string, args ...any), field, raw string) {
+// oneCharacter reports whether s repeats a single character.
+func oneCharacter(s string) bool {
+	first, _ := utf8.DecodeRuneInString(s)
+	return strings.Trim(s, string(first)) == ""
+}
+
+// checkURL checks an outside system's URL: http or https, and http only to
+// a loopback address unless the region allows it, since the credentials
+// would travel in clear.
+func checkURL(bad func(field, format string, args ...any), field, raw string, allowInsecure bool) {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		bad(field, "must be an http or https URL, not %q", raw)
+	case u.Scheme == "http" && !allowInsecure && !loopback(u.Hostname()):
+		bad(field, "http:// sends the credentials in clear: use https://, or set the region's allow_insecure_http: true (%q is not a loopback address)", u.Hostname())
+	}
+}
+
+// loopback reports whether host is this machine's own: localhost, or a
+// loopback IP address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkTLS reads an outside system's TLS files, so that a missing or broken
+// one is a configuration error naming its field.
+func checkTLS(bad func(field, format string, args ...any), field string, t TLS) {
+	if _, err := t.ClientConfig(); err != nil {
+		bad(field, "%v", err)
 	}
 }
 

@@ -21,7 +21,7 @@ const (
 	forms07Secret = "forms-07-token-b21c"
 	easit12Secret = "easit-12-key-77de"
 	forms12Secret = "forms-12-token-e0e0"
-	adminSecret   = "admin-token-5a5a"
+	adminSecret   = "admin-token-5a5a-6b6b-7c7c-8d8d-9e9e"
 )
 
 // setup writes the secret files of the example and returns an environment
@@ -119,7 +119,7 @@ func TestParseFillsTheDocumentedDefaults(t *testing.T) {
 	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
-	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second}) || cfg.LockStore.ClaimLease != 2*time.Minute {
+	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20}) || cfg.LockStore.ClaimLease != 2*time.Minute {
 		t.Errorf("limits = %+v, claim lease %s", cfg.Limits, cfg.LockStore.ClaimLease)
 	}
 	if cfg.Log.Level != "info" || cfg.Admin.Listen != "" {
@@ -158,6 +158,23 @@ func TestParseRejects(t *testing.T) {
 			return strings.Replace(s, "      token: t\n", "      token: t\n      signing_time_extension: signeringstid\n", 1)
 		}, `regions[0].forms.signing_time_extension: must be an absolute URL, not "signeringstid"`},
 		{"an admin listener without token", func(s string) string { return s + "admin: {listen: \"127.0.0.1:8080\"}\n" }, "admin.token: is required"},
+		{"plain http to another host", func(s string) string {
+			return strings.Replace(s, "http://127.0.0.1:9001", "http://easit.region.example", 1)
+		}, `regions[0].easit.url: http:// sends the credentials in clear`},
+		{"plain http to another form service", func(s string) string { return strings.Replace(s, "http://127.0.0.1:9101", "http://10.0.0.7:9101", 1) }, `regions[0].forms.url: http:// sends the credentials in clear`},
+		{"a missing CA file", func(s string) string {
+			return strings.Replace(s, "token: t", "token: t\n      tls: {ca_file: /does/not/exist}", 1)
+		}, "regions[0].forms.tls: ca_file:"},
+		{"a CA file without a certificate", func(s string) string {
+			return strings.Replace(s, "view: V,", "view: V, tls: {ca_file: testdata/short.key},", 1)
+		}, "regions[0].easit.tls: ca_file: testdata/short.key holds no PEM certificate"},
+		{"a client certificate without its key", func(s string) string { return strings.Replace(s, "view: V,", "view: V, tls: {cert_file: c.pem},", 1) }, "regions[0].easit.tls: cert_file and key_file go together"},
+		{"a short admin token", func(s string) string {
+			return s + "admin: {listen: \"127.0.0.1:8080\", token: \"0123456789abcdef0123456789abcde\"}\n"
+		}, "admin.token: must be at least 32 characters, not all the same (it has 31)"},
+		{"an admin token of one character", func(s string) string { return s + "admin: {token: \"" + strings.Repeat("ä", 40) + "\"}\n" }, "admin.token: must be at least 32 characters, not all the same"},
+		{"an admin certificate without its key", func(s string) string { return s + "admin: {tls: {cert_file: c.pem}}\n" }, "admin.tls: cert_file and key_file go together"},
+		{"a tiny response limit", func(s string) string { return s + "limits: {max_response_bytes: 1000}\n" }, "limits.max_response_bytes: must be at least 65536, not 1000"},
 		{"a bad log level", func(s string) string { return s + "log: {level: loud}\n" }, "log.level"},
 		{"a short pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: testdata/short.key}\n" }, "log.pseudonym_key_file: the key must be at least 16 bytes"},
 		{"a missing pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: /does/not/exist}\n" }, "log.pseudonym_key_file:"},
@@ -265,7 +282,11 @@ func TestTheDeploymentExampleIsValid(t *testing.T) {
 	t.Parallel()
 	creds := t.TempDir()
 	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url"} {
-		if err := os.WriteFile(filepath.Join(creds, name), []byte(name+"-value\n"), 0o600); err != nil {
+		value := name + "-value"
+		if name == "admin-token" {
+			value += "-of-at-least-32-characters"
+		}
+		if err := os.WriteFile(filepath.Join(creds, name), []byte(value+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -277,7 +298,7 @@ func TestTheDeploymentExampleIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.LockStore.Driver != "postgres" || cfg.LockStore.DSN.Reveal() != "postgres-url-value" || len(cfg.Regions) != 2 || cfg.Admin.Token.Reveal() != "admin-token-value" {
+	if cfg.LockStore.Driver != "postgres" || cfg.LockStore.DSN.Reveal() != "postgres-url-value" || len(cfg.Regions) != 2 || cfg.Admin.Token.Reveal() != "admin-token-value-of-at-least-32-characters" {
 		t.Errorf("config = %+v", cfg)
 	}
 	if cfg.Regions[1].Easit.Fields.Personnummer != "Patientens personnummer" || cfg.Regions[1].Easit.Statuses.Resolved != "Avslutad" {
@@ -285,5 +306,58 @@ func TestTheDeploymentExampleIsValid(t *testing.T) {
 	}
 	if cfg.Log.PseudonymKeyFile != filepath.Join(creds, "pseudonym-key") {
 		t.Errorf("pseudonym_key_file = %q", cfg.Log.PseudonymKeyFile)
+	}
+}
+
+func TestPlainHTTPIsAllowedToLoopbackOrWhenTheRegionSaysSo(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{"http://localhost:9001", "http://[::1]:9001", "http://127.0.0.2:9001"} {
+		if _, err := Parse([]byte(strings.Replace(minimal, "http://127.0.0.1:9001", url, 1)), noEnv); err != nil {
+			t.Errorf("%s: %v", url, err)
+		}
+	}
+	allowed := strings.Replace(minimal, "http://127.0.0.1:9001", "http://easit.region.example", 1) + "    allow_insecure_http: true\n"
+	cfg, err := Parse([]byte(allowed), noEnv)
+	if err != nil || !cfg.Regions[0].AllowInsecureHTTP {
+		t.Errorf("allow_insecure_http: true: %v", err)
+	}
+}
+
+func TestLoadWarnsOfFilesOthersCanRead(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string, mode os.FileMode) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	token := write("admin-token", adminSecret+"\n", 0o644)
+	for _, tc := range []struct {
+		name, content string
+		mode          os.FileMode
+		want          []string
+	}{
+		{"inline secrets, readable by all", strings.Replace(minimal, "api_key: k", "api_key: k-of-region-07", 1), 0o644, []string{"the configuration file, which holds a secret"}},
+		{"inline secrets, the owner's only", strings.Replace(minimal, "api_key: k", "api_key: k-of-region-07", 1), 0o600, nil},
+		{"a token file readable by all", minimal + "admin: {token_file: " + token + "}\n", 0o600, []string{"admin.token_file: " + token + " can be read by others than its owner (mode 0644)"}},
+	} {
+		cfg, err := Load(write("c.yaml", tc.content, tc.mode), noEnv)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if len(cfg.Warnings) != len(tc.want) {
+			t.Errorf("%s: warnings %q, want %q", tc.name, cfg.Warnings, tc.want)
+			continue
+		}
+		for i, w := range tc.want {
+			if !strings.Contains(cfg.Warnings[i], w) {
+				t.Errorf("%s: warning %q, want one saying %q", tc.name, cfg.Warnings[i], w)
+			}
+		}
 	}
 }

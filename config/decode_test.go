@@ -31,7 +31,7 @@ limits:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Limits{ConcurrentOrders: 8, EasitRequestsPerSecond: 2.5, EasitTimeout: 20 * time.Second}
+	want := Limits{ConcurrentOrders: 8, EasitRequestsPerSecond: 2.5, EasitTimeout: 20 * time.Second, MaxResponseBytes: Default().Limits.MaxResponseBytes}
 	if cfg.Limits != want {
 		t.Errorf("limits = %+v, want %+v", cfg.Limits, want)
 	}

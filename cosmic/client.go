@@ -17,6 +17,7 @@ package cosmic
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +28,8 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/internal/httpedge"
+	"github.com/lockworker/lockworker/internal/safetext"
 	"github.com/lockworker/lockworker/internal/unreachable"
 )
 
@@ -43,11 +46,11 @@ const (
 	DefaultReadBudget   = 10 * time.Second
 	DefaultRetryWaitMin = 200 * time.Millisecond
 	DefaultRetryWaitMax = 2 * time.Second
+	// DefaultResponseLimit bounds what a Client reads of an answer. A form
+	// whose attachment is inline can be a few megabytes; an answer beyond
+	// this is not a form.
+	DefaultResponseLimit = 8 << 20
 )
-
-// maxBody bounds what a Client reads of an answer. A form whose attachment is
-// inline can be a few megabytes; an answer beyond this is not a form.
-const maxBody = 16 << 20
 
 // retriesUnbounded is the retry count handed to resty: the read budget, not a
 // count, ends the retries of a read.
@@ -75,8 +78,9 @@ func (e *StatusError) Error() string {
 type Client struct {
 	rest       *resty.Client // holds the token, behind a pointer so that printing a Client does not show it
 	readBudget time.Duration
-	failFast   bool  // whether an unreachable service ends a read at once
-	urlErr     error // why the base URL is unusable, checked before every request
+	failFast   bool            // whether an unreachable service ends a read at once
+	urlErr     error           // why the base URL or the options are unusable, checked before every request
+	hider      *safetext.Hider // hides the token from what the service says
 	reader     formReader
 }
 
@@ -92,6 +96,8 @@ type options struct {
 	observe    func(op string, status int)
 	signingExt string
 	failFast   bool
+	limit      int64
+	tls        *tls.Config
 }
 
 // WithTimeout bounds each HTTP attempt (default 30s). Non-positive values
@@ -130,7 +136,9 @@ func WithRetryWait(minWait, maxWait time.Duration) Option {
 }
 
 // WithHTTPClient makes requests through a copy of hc (its transport, TLS
-// settings, proxy and redirect policy); hc itself is not changed.
+// settings and proxy); hc itself is not changed. Whatever hc's redirect
+// policy, the client follows no redirect and sends nothing to another origin
+// than its base URL's.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) {
 		if hc != nil {
@@ -138,6 +146,22 @@ func WithHTTPClient(hc *http.Client) Option {
 		}
 	}
 }
+
+// WithResponseLimit bounds the body of each answer, read as it arrives
+// (default DefaultResponseLimit); a longer one fails the read, and is not
+// retried. Non-positive values keep the default.
+func WithResponseLimit(n int64) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.limit = n
+		}
+	}
+}
+
+// WithTLS makes the client use cfg for HTTPS: its root CAs (a region's own
+// CA) and its client certificate (mutual TLS, such as a SITHS function
+// certificate). The client's transport must be an *http.Transport (or none).
+func WithTLS(cfg *tls.Config) Option { return func(o *options) { o.tls = cfg } }
 
 // WithObserver has observe called once per HTTP attempt, retries included,
 // with the operation (OpForm or OpMetadata) and the status of the answer, 0
@@ -166,38 +190,41 @@ func WithSigningTimeExtension(url string) Option {
 func WithFailFast() Option { return func(o *options) { o.failFast = true } }
 
 // NewClient returns a client of the FHIR endpoint at baseURL (such as
-// "http://127.0.0.1:9101/fhir") that authenticates with the bearer token. A
-// baseURL that is not an absolute http or https URL makes every call fail
-// without a request.
+// "http://127.0.0.1:9101/fhir") that authenticates with the bearer token. It
+// follows no redirect and sends nothing, the token least of all, to any
+// origin but baseURL's. A baseURL that is not an absolute http or https URL,
+// or options that cannot be applied together, make every call fail without a
+// request.
 func NewClient(baseURL, token string, opts ...Option) *Client {
 	o := options{
 		timeout:    DefaultTimeout,
 		readBudget: DefaultReadBudget,
 		waitMin:    DefaultRetryWaitMin,
 		waitMax:    DefaultRetryWaitMax,
-		httpClient: http.DefaultClient,
 		observe:    func(string, int) {},
+		limit:      DefaultResponseLimit,
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
 
 	// A copy, so that neither the timeout nor the observing transport is
-	// imposed on a client the caller shares with others.
-	hc := *o.httpClient
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = observingTransport{next: next, observe: o.observe}
-
+	// imposed on a client the caller shares with others. A redirect is an
+	// answer, not followed: it would take the token wherever it points.
 	baseURL = strings.TrimRight(baseURL, "/")
-	rest := resty.NewWithClient(&hc).
+	urlErr := checkBaseURL(baseURL)
+	hc, err := httpedge.Client(o.httpClient, baseURL, o.tls)
+	if err != nil {
+		hc, urlErr = &http.Client{}, fmt.Errorf("form service client: %w", err)
+	}
+	hc.Transport = observingTransport{next: hc.Transport, observe: o.observe}
+
+	rest := resty.NewWithClient(hc).
 		SetBaseURL(baseURL).
 		SetAuthToken(token).
 		SetHeader("Accept", "application/fhir+json").
 		SetTimeout(o.timeout).
-		SetResponseBodyLimit(maxBody).
+		SetResponseBodyLimit(int(o.limit)).
 		SetRetryCount(retriesUnbounded).
 		SetRetryWaitTime(o.waitMin).
 		SetRetryMaxWaitTime(max(o.waitMin, o.waitMax)).
@@ -206,7 +233,8 @@ func NewClient(baseURL, token string, opts ...Option) *Client {
 		rest:       rest,
 		readBudget: o.readBudget,
 		failFast:   o.failFast,
-		urlErr:     checkBaseURL(baseURL),
+		urlErr:     urlErr,
+		hider:      safetext.NewHider("<token>", token),
 		reader:     formReader{base: baseURL, signingTimeExtension: o.signingExt},
 	}
 }
@@ -234,6 +262,11 @@ func checkBaseURL(s string) error {
 // service answered other than success, to the form's read or a referenced
 // resource's.
 func (c *Client) Form(ctx context.Context, ref string) (lockworker.Form, error) {
+	form, err := c.form(ctx, ref)
+	return form, c.hide(err)
+}
+
+func (c *Client) form(ctx context.Context, ref string) (lockworker.Form, error) {
 	if !lockworker.ValidFormReference(ref) {
 		// The reference is not repeated: it may be anything an agent typed.
 		return lockworker.Form{}, fmt.Errorf("read form: %w", ErrInvalidReference)
@@ -275,13 +308,30 @@ func (c *Client) Form(ctx context.Context, ref string) (lockworker.Form, error) 
 func (c *Client) Metadata(ctx context.Context) error {
 	body, err := c.get(ctx, OpMetadata, "metadata")
 	if err != nil {
-		return fmt.Errorf("read capability statement: %w", err)
+		return c.hide(fmt.Errorf("read capability statement: %w", err))
 	}
 	if err := checkCapabilityStatement(body); err != nil {
-		return fmt.Errorf("read capability statement: %w", err)
+		return c.hide(fmt.Errorf("read capability statement: %w", err))
 	}
 	return nil
 }
+
+// hide gives err a text without the token, in whatever form the service
+// may have echoed it into a quoted value; errors.Is and As still see err.
+func (c *Client) hide(err error) error {
+	if err == nil {
+		return nil
+	}
+	return hiddenError{err: err, text: c.hider.Hide(err.Error())}
+}
+
+type hiddenError struct {
+	err  error
+	text string
+}
+
+func (e hiddenError) Error() string { return e.text }
+func (e hiddenError) Unwrap() error { return e.err }
 
 // errBudgetSpent is the cause of a read's context when its budget runs out.
 var errBudgetSpent = errors.New("read budget spent")
@@ -332,24 +382,22 @@ func answerBody(resp *resty.Response) []byte { return bytes.TrimPrefix(resp.Body
 // message returns what an error answer says, shortened, without the token: a
 // service that echoes the request in its diagnostics must not make the token
 // reach the logs. The token goes before the text is cut, so that no part of
-// it can survive the cut.
+// it can survive the cut, though a Hider would hide the part left, too.
 func (c *Client) message(resp *resty.Response) string {
 	msg := operationOutcomeText(answerBody(resp))
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode())
 	}
-	if c.rest.Token != "" {
-		msg = strings.ReplaceAll(msg, c.rest.Token, "<token>")
-	}
-	return clip(msg)
+	return clip(c.hider.Hide(msg))
 }
 
 // retryable reports whether a read should be tried again: after a network
 // error, a 5xx or a 429, which may pass. An answer over the size limit will
-// not shrink.
+// not shrink, and a server whose certificate is not trusted will not be.
 func retryable(resp *resty.Response, err error) bool {
+	var untrusted *tls.CertificateVerificationError
 	if err != nil {
-		return !errors.Is(err, resty.ErrResponseBodyTooLarge)
+		return !errors.Is(err, resty.ErrResponseBodyTooLarge) && !errors.As(err, &untrusted)
 	}
 	return resp.StatusCode() == http.StatusTooManyRequests || resp.StatusCode() >= 500
 }

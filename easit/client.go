@@ -14,7 +14,7 @@ package easit
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,6 +25,8 @@ import (
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
+	"github.com/lockworker/lockworker/internal/httpedge"
+	"github.com/lockworker/lockworker/internal/safetext"
 	"github.com/lockworker/lockworker/internal/unreachable"
 )
 
@@ -41,6 +43,9 @@ const (
 	DefaultReadBudget   = 10 * time.Second // SPEC §2: each read is retried for at most 10 seconds
 	DefaultRetryWaitMin = 200 * time.Millisecond
 	DefaultRetryWaitMax = 2 * time.Second
+	// DefaultResponseLimit bounds an answer's body. A page of 100 orders is
+	// a few hundred kilobytes.
+	DefaultResponseLimit = 8 << 20
 )
 
 // maxReadRetries only backstops the read budget, which is what ends the
@@ -53,6 +58,9 @@ type Client struct {
 	rc         *resty.Client
 	apiKey     string
 	readBudget time.Duration
+	hider      *safetext.Hider // hides the API key from what Easit says
+	// viewLimit bounds the bodies of all the pages of one view read whole.
+	viewLimit int64
 }
 
 // Option configures a Client.
@@ -66,6 +74,8 @@ type settings struct {
 	observer         func(op string, status int)
 	limiter          *rate.Limiter
 	failFast         bool
+	responseLimit    int64
+	tls              *tls.Config
 }
 
 // WithTimeout sets how long one HTTP attempt may take (default 30s).
@@ -84,8 +94,26 @@ func WithRetryWait(minWait, maxWait time.Duration) Option {
 
 // WithHTTPClient makes the client send its requests through a copy of hc, with
 // hc's transport and cookie jar. The copy's timeout is the one of WithTimeout,
-// and it follows no redirects; hc itself is left unchanged.
+// it follows no redirects and sends nothing to another origin than the base
+// URL's; hc itself is left unchanged.
 func WithHTTPClient(hc *http.Client) Option { return func(s *settings) { s.httpClient = hc } }
+
+// WithResponseLimit bounds the body of each answer, read as it arrives
+// (default DefaultResponseLimit); a longer one fails the call, and is not
+// retried. A view read whole (ListAllItems) may take four times as much in
+// all. Non-positive values keep the default.
+func WithResponseLimit(n int64) Option {
+	return func(s *settings) {
+		if n > 0 {
+			s.responseLimit = n
+		}
+	}
+}
+
+// WithTLS makes the client use cfg for HTTPS: its root CAs (a region's own
+// CA) and its client certificate (mutual TLS). The client's transport must
+// be an *http.Transport (or none).
+func WithTLS(cfg *tls.Config) Option { return func(s *settings) { s.tls = cfg } }
 
 // WithObserver has observe called once per HTTP attempt, retries included,
 // with the operation (OpPing, OpList, OpImport) and the answer's status code,
@@ -106,29 +134,33 @@ func WithFailFast() Option { return func(s *settings) { s.failFast = true } }
 func WithRateLimit(limiter *rate.Limiter) Option { return func(s *settings) { s.limiter = limiter } }
 
 // NewClient returns a client of the Easit GO at baseURL, whose API lives under
-// baseURL + "/integration-api", authenticating with apiKey.
+// baseURL + "/integration-api", authenticating with apiKey. It follows no
+// redirect and sends nothing, the API key least of all, to any origin but
+// baseURL's. Options that cannot be applied together make every call fail.
 func NewClient(baseURL, apiKey string, opts ...Option) *Client {
 	s := settings{
-		timeout:    DefaultTimeout,
-		readBudget: DefaultReadBudget,
-		waitMin:    DefaultRetryWaitMin,
-		waitMax:    DefaultRetryWaitMax,
+		timeout:       DefaultTimeout,
+		readBudget:    DefaultReadBudget,
+		waitMin:       DefaultRetryWaitMin,
+		waitMax:       DefaultRetryWaitMax,
+		responseLimit: DefaultResponseLimit,
 	}
 	for _, opt := range opts {
 		opt(&s)
 	}
-	hc := &http.Client{}
-	if s.httpClient != nil {
-		copied := *s.httpClient
-		hc = &copied
+	baseURL = strings.TrimRight(baseURL, "/")
+	// A redirect is answered as a failure, not followed: it would take the
+	// API key to wherever it points, and a GET that follows one loses its
+	// body.
+	hc, err := httpedge.Client(s.httpClient, baseURL, s.tls)
+	if err != nil {
+		hc = &http.Client{Transport: refused{err}}
 	}
 	hc.Timeout = s.timeout
-	// A redirect is answered as a failure, not followed: a GET that follows
-	// one loses its body, and a base URL that redirects needs fixing anyway.
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
-	rc := resty.NewWithClient(hc) // gives hc a transport if it has none
-	rc.SetBaseURL(strings.TrimRight(baseURL, "/") + "/integration-api")
+	rc := resty.NewWithClient(hc)
+	rc.SetBaseURL(baseURL + "/integration-api")
+	rc.SetResponseBodyLimit(int(s.responseLimit))
 	rc.SetAllowGetMethodPayload(true) // GET /items takes a JSON body
 	rc.SetLogger(quietLogger{})       // errors are returned, not logged
 	rc.SetRetryCount(maxReadRetries)
@@ -144,7 +176,22 @@ func NewClient(baseURL, apiKey string, opts ...Option) *Client {
 	if s.limiter != nil {
 		hc.Transport = limitedTransport{next: hc.Transport, limiter: s.limiter}
 	}
-	return &Client{rc: rc, apiKey: apiKey, readBudget: s.readBudget}
+	return &Client{
+		rc: rc, apiKey: apiKey, readBudget: s.readBudget,
+		hider:     safetext.NewHider("<api key>", apiKey),
+		viewLimit: 4 * s.responseLimit,
+	}
+}
+
+// refused is the transport of a client whose options could not be applied:
+// it sends nothing.
+type refused struct{ err error }
+
+func (t refused) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_ = r.Body.Close()
+	}
+	return nil, &notSentError{err: fmt.Errorf("the client is misconfigured: %w", t.err)}
 }
 
 // retryRead is the client's only retry condition, so that it alone decides
@@ -155,8 +202,11 @@ func retryRead(resp *resty.Response, err error) bool {
 	if resp == nil || resp.Request == nil || resp.Request.Method != http.MethodGet {
 		return false
 	}
+	var untrusted *tls.CertificateVerificationError
 	if err != nil {
-		return true
+		// An answer over the size limit will not shrink, and a server whose
+		// certificate is not trusted will not be.
+		return !errors.Is(err, resty.ErrResponseBodyTooLarge) && !errors.As(err, &untrusted)
 	}
 	return resp.StatusCode() == http.StatusTooManyRequests || resp.StatusCode() >= 500
 }
@@ -218,12 +268,15 @@ func (c *Client) newError(op, method string, answer *resty.Response, err error) 
 		e.StatusCode = answer.StatusCode()
 		// The key goes before the text is cut, so that no part of it can
 		// survive the cut.
-		e.Message = shorten([]byte(c.scrub(string(withoutBOM(answer.Body())))))
+		e.Message = shorten([]byte(c.hider.Hide(string(withoutBOM(answer.Body())))))
 	}
 	write := method != http.MethodGet
 	switch {
 	case err != nil && notSent(err):
 		e.Retryable = true
+	case errors.Is(err, resty.ErrResponseBodyTooLarge):
+		// Easit did all it was asked; only its answer is too long.
+		e.Uncertain = write
 	case err != nil:
 		// The request may have reached Easit: a write may have taken effect.
 		e.Retryable, e.Uncertain = !write, write
@@ -234,16 +287,6 @@ func (c *Client) newError(op, method string, answer *resty.Response, err error) 
 		e.Retryable, e.Uncertain = !write, write
 	}
 	return e
-}
-
-// scrub removes the API key from text that came from the server, in case a
-// proxy or a debugging Easit echoes the request's credentials.
-func (c *Client) scrub(s string) string {
-	if c.apiKey == "" {
-		return s
-	}
-	credentials := base64.StdEncoding.EncodeToString([]byte(c.apiKey + ":"))
-	return strings.NewReplacer(c.apiKey, "<api key>", credentials, "<api key>").Replace(s)
 }
 
 // shorten makes a response body fit in an error message: one line, at most

@@ -77,21 +77,23 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // one column (see CheckView).
 //
 // A ticket's ID is the first non-empty content of the ticket column, else its
-// first non-empty rawValue; its Status the first non-null content of the
+// first non-empty rawValue (or, when that is no valid ticket number,
+// lockworker.TicketKey of it, with the number in GivenID); its Status the first non-null content of the
 // status column, in Unicode NFC as the kinds are. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	view, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
+	// Each item is made a ticket as its page comes, so that only the order
+	// fields are kept, never the rest of a page.
+	var tickets []lockworker.Ticket
+	columns, err := d.client.EachItem(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket}, func(it Item) {
+		tickets = append(tickets, d.ticket(it))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	if err := d.checkLabelsUnique(view.Columns); err != nil {
+	if err := d.checkLabelsUnique(columns); err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
-	}
-	tickets := make([]lockworker.Ticket, 0, len(view.Items))
-	for _, it := range view.Items {
-		tickets = append(tickets, d.ticket(it))
 	}
 	return tickets, nil
 }
@@ -103,8 +105,15 @@ func (d *Desk) ticket(it Item) lockworker.Ticket {
 		byName[name] = append(byName[name], p)
 	}
 	f := d.fields
+	id := firstNonEmpty(append(contents(byName[f.Ticket]), rawValues(byName[f.Ticket])...))
+	var given string
+	if id != "" && !lockworker.ValidTicketID(id) {
+		// Kept for the update only: the ticket goes to manual handling.
+		id, given = lockworker.TicketKey(id), id
+	}
 	return lockworker.Ticket{
-		ID:            firstNonEmpty(append(contents(byName[f.Ticket]), rawValues(byName[f.Ticket])...)),
+		ID:            id,
+		GivenID:       given,
 		Status:        norm.NFC.String(first(contents(byName[f.Status]))),
 		Kind:          normalizedAll(contents(byName[f.Kind])),
 		Personnummer:  contents(byName[f.Personnummer]),
@@ -183,11 +192,11 @@ func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
 		// the log: the next pass reads the ticket back either way.
 		switch {
 		case Uncertain(err):
-			return fmt.Errorf("update ticket %s (it may have reached Easit): %w", u.Ticket, err)
+			return fmt.Errorf("update ticket %s (it may have reached Easit): %w", lockworker.TicketKey(u.Ticket), err)
 		case Retryable(err):
-			return fmt.Errorf("update ticket %s (it did not reach Easit): %w", u.Ticket, err)
+			return fmt.Errorf("update ticket %s (it did not reach Easit): %w", lockworker.TicketKey(u.Ticket), err)
 		}
-		return fmt.Errorf("update ticket %s: %w", u.Ticket, err)
+		return fmt.Errorf("update ticket %s: %w", lockworker.TicketKey(u.Ticket), err)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func (c *Client) Import(ctx context.Context, req ImportRequest) (*ImportResponse
 		// send the update, and its comment, again.
 		case !strings.EqualFold(r.Result, "OK"):
 			return &resp, fmt.Errorf("easit: import with handler %q: %w", req.Handler,
-				&ItemError{UID: it.UID, Result: r.Result, Message: r.Message})
+				&ItemError{UID: it.UID, Result: shorten([]byte(c.hider.Hide(r.Result))), Message: shorten([]byte(c.hider.Hide(r.Message)))})
 		}
 	}
 	return &resp, nil

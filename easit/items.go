@@ -45,8 +45,8 @@ type Item struct {
 	// Properties are the item's values, in Easit's order. A name can repeat
 	// (a collection), and Content and RawValue can be null.
 	Properties []Property `json:"property"`
-	// Attachments are kept as Easit gave them; lockworker does not read them.
-	Attachments []json.RawMessage `json:"attachment"`
+	// An item's attachments are not kept: lockworker never reads them, and
+	// they are what makes an item large. The decoder skips them.
 }
 
 // Property is one value of an item. Content is the value as Easit shows it;
@@ -74,7 +74,7 @@ type itemPageJSON struct {
 	TotalNumberOfItems int `json:"totalNumberOfItems"`
 }
 
-// decodeItemPage reads Easit's answer to GET /items. Its errors never quote
+// decodeItemPage reads Easit's answer to GET /items, skipping attachments. Its errors never quote
 // the answer, which holds personnummer.
 func decodeItemPage(data []byte) (*ItemPage, error) {
 	var w itemPageJSON
@@ -123,7 +123,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal(data, &pong); err != nil || pong.Message != "Pong!" {
-		return fmt.Errorf("easit: ping: the answer is not Pong!: %q", shorten(data))
+		return fmt.Errorf("easit: ping: the answer is not Pong!: %q", shorten([]byte(c.hider.Hide(string(data)))))
 	}
 	return nil
 }
@@ -132,6 +132,12 @@ func (c *Client) Ping(ctx context.Context) error {
 // opts.SortBy ascending. It retries on 5xx, 429 and network errors within the read
 // budget.
 func (c *Client) ListItems(ctx context.Context, opts ListOptions) (*ItemPage, error) {
+	page, _, err := c.listItems(ctx, opts)
+	return page, err
+}
+
+// listItems is ListItems that also says how long the answer's body was.
+func (c *Client) listItems(ctx context.Context, opts ListOptions) (*ItemPage, int, error) {
 	body := listRequest{
 		View:       opts.View,
 		Page:       opts.Page,
@@ -140,13 +146,13 @@ func (c *Client) ListItems(ctx context.Context, opts ListOptions) (*ItemPage, er
 	}
 	data, err := c.read(ctx, OpList, "/items", body, true)
 	if err != nil {
-		return nil, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
+		return nil, 0, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
 	}
 	page, err := decodeItemPage(data)
 	if err != nil {
-		return nil, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
+		return nil, 0, fmt.Errorf("easit: list items of view %q, page %d: %w", opts.View, opts.Page, err)
 	}
-	return page, nil
+	return page, len(data), nil
 }
 
 // Limits of ListAllItems.
@@ -169,21 +175,42 @@ type View struct {
 // It fails rather than return a view that may be wrong: when a page is not
 // the one asked for, when the number of pages changes between two pages (the
 // view changed while it was read, so an item may have been missed), when an
-// item comes twice, or when the view has more than 1000 pages.
+// item comes twice, when the view has more than 1000 pages, or when its pages
+// are more than four times the response limit (WithResponseLimit) in all.
 //
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
 func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, error) {
-	view := opts.View
 	all := &View{}
+	columns, err := c.EachItem(ctx, opts, func(it Item) { all.Items = append(all.Items, it) })
+	if err != nil {
+		return nil, err
+	}
+	all.Columns = columns
+	return all, nil
+}
+
+// EachItem reads a whole view as ListAllItems does, but hands each item to
+// each as its page is read, and keeps nothing of a page once the next is
+// asked for: a caller that keeps only what it needs of an item holds one
+// page at a time, however large the view. It returns the view's columns as
+// the first page gave them. When it fails, the items handed over so far are
+// no view: the caller drops them.
+func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)) ([]Column, error) {
+	view := opts.View
+	var columns []Column
 	seen := make(map[string]bool)
 	total := 0
+	var read int64
 	for n := 1; ; n++ {
-		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
+		page, size, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
 			return nil, err
 		}
+		read += int64(size)
 		switch {
+		case read > c.viewLimit:
+			return nil, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
 		case page.Page != n:
 			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
@@ -193,7 +220,7 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 		}
 		total = page.TotalNumberOfPages
 		if n == 1 {
-			all.Columns = page.Columns
+			columns = page.Columns
 		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
@@ -201,9 +228,11 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 			}
 			seen[it.ID] = true
 		}
-		all.Items = append(all.Items, page.Items...)
+		for _, it := range page.Items {
+			each(it)
+		}
 		if n >= total {
-			return all, nil
+			return columns, nil
 		}
 	}
 }

@@ -8,3 +8,18 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // BuildSQLiteDSN is sqliteDSN, for its table test.
 var BuildSQLiteDSN = sqliteDSN
+
+// MakeReadOnly keeps the store to one connection and makes it refuse every
+// write, as a database turned read-only (or a standby) would, while it still
+// answers.
+func MakeReadOnly(s *Store, driver string) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	sqlDB.SetMaxOpenConns(1)
+	if driver == driverSQLite {
+		return s.db.Exec("PRAGMA query_only = ON").Error
+	}
+	return s.db.Exec("SET SESSION default_transaction_read_only = on").Error
+}

@@ -77,6 +77,9 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*Store, error)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite lock store: %w", err)
 		}
+		if err := createPrivate(dsn); err != nil {
+			return nil, fmt.Errorf("open sqlite lock store: %w", err)
+		}
 		dialector = sqlite.Open(full)
 	case driverPostgres:
 		dialector = postgres.Open(dsn)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -20,25 +21,58 @@ import (
 //	GET  /healthz                         200 while the process serves
 //	GET  /readyz                          200, or 503 naming what is not ready
 //	GET  /metrics                         Prometheus metrics
+//
+// With ProtectProbes, /readyz and /metrics need the token too.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sync", s.handleSync)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /readyz", s.probe(http.HandlerFunc(s.handleReady)))
 	if s.metrics != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+		mux.Handle("GET /metrics", s.probe(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	}
 	return mux
 }
 
+// probe puts h behind the token when the probes are protected.
+func (s *Service) probe(h http.Handler) http.Handler {
+	if !s.cfg.ProtectProbes {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			unauthorized(w)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="lockworker"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid bearer token is required"})
+}
+
 func (s *Service) handleSync(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="lockworker"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid bearer token is required"})
+		unauthorized(w)
 		return
 	}
+	if r.ContentLength != 0 {
+		// A body would be read, after the answer, within the deadline set
+		// below: a client could hold the connection that long.
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "POST /sync takes no body"})
+		return
+	}
+	// The answer waits for the pass, which may outlast the timeouts that
+	// bound every other request: past the read timeout the server would
+	// cancel the request's context, and with it the pass, and past the
+	// write timeout drop the answer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(passAnswerTimeout))
+	_ = rc.SetWriteDeadline(time.Now().Add(passAnswerTimeout))
 	opts := sync.Options{Region: r.URL.Query().Get("region"), Ticket: r.URL.Query().Get("ticket")}
 	if opts.Region != "" && !s.knows(opts.Region) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("no region %q is configured", opts.Region)})

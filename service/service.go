@@ -6,16 +6,20 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	gosync "sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
+	"golang.org/x/net/netutil"
 
 	"github.com/lockworker/lockworker/sync"
 )
@@ -28,6 +32,9 @@ type Syncer interface {
 // Store is what the service asks of the lock store.
 type Store interface {
 	Ping(ctx context.Context) error
+	// CheckWrite makes a write and rolls it back: a store that answers
+	// but cannot write (read-only, full) fails it.
+	CheckWrite(ctx context.Context) error
 }
 
 // Region names a configured region.
@@ -46,7 +53,47 @@ type Config struct {
 	// StopGrace is how long a running pass may finish its orders under way
 	// after a stop is asked for, before they are cancelled; default 3s.
 	StopGrace time.Duration
+	// ProtectProbes puts /readyz and /metrics behind the token too.
+	ProtectProbes bool
+	// TLSCertFile and TLSKeyFile, when given, make the listener serve HTTPS.
+	TLSCertFile, TLSKeyFile string
+	// Limits bound the admin listener's connections; zero fields take
+	// their defaults.
+	Limits ListenerLimits
 }
+
+// ListenerLimits bound what a client of the admin listener may hold.
+type ListenerLimits struct {
+	// MaxConns is how many connections are served at once; more wait in
+	// the kernel's queue, holding no file of the process. Default 256.
+	MaxConns int
+	// ReadHeader bounds the reading of a request's headers (default 5s),
+	// Read the whole request, its body included (default 30s), Write the
+	// answer (default 30s; a manual pass's answer waits for the pass), and
+	// Idle a kept-alive connection between requests (default 60s).
+	ReadHeader, Read, Write, Idle time.Duration
+}
+
+// WithDefaults returns l with its zero fields set to their defaults.
+func (l ListenerLimits) WithDefaults() ListenerLimits {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	if l.MaxConns <= 0 {
+		l.MaxConns = 256
+	}
+	def(&l.ReadHeader, 5*time.Second)
+	def(&l.Read, 30*time.Second)
+	def(&l.Write, 30*time.Second)
+	def(&l.Idle, 60*time.Second)
+	return l
+}
+
+// passAnswerTimeout bounds how long the answer of POST /sync may wait for
+// its pass.
+const passAnswerTimeout = 15 * time.Minute
 
 // ErrBusy is returned by Sync when a pass is running.
 type ErrBusy struct{ Pass string }
@@ -87,6 +134,7 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 3 * time.Second
 	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	if now == nil {
 		now = time.Now
 	}
@@ -110,13 +158,23 @@ func (s *Service) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("admin listener: %w", err)
 		}
-		admin = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		// Connections beyond the limit wait in the kernel's queue: a flood
+		// uses no file of the process, and the operator's request is served
+		// as soon as a slot frees.
+		ln = netutil.LimitListener(ln, s.cfg.Limits.MaxConns)
+		admin = s.adminServer()
 		go func() {
-			if err := admin.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			var err error
+			if s.cfg.TLSCertFile != "" {
+				err = admin.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+			} else {
+				err = admin.Serve(ln)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.log.Error().Err(err).Msg("admin listener stopped")
 			}
 		}()
-		s.log.Info().Str("listen", ln.Addr().String()).Msg("admin listener started")
+		s.log.Info().Str("listen", ln.Addr().String()).Bool("tls", s.cfg.TLSCertFile != "").Msg("admin listener started")
 	}
 
 	// Scheduled passes run on the service's own context, cancelled only once
@@ -162,6 +220,31 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.log.Info().Msg("service stopped")
 	return nil
+}
+
+// adminServer is the admin listener's server: every phase of a connection
+// bounded in time, and its own errors (a refused TLS handshake, an accept
+// that failed) logged through zerolog as JSON like every other line.
+func (s *Service) adminServer() *http.Server {
+	l := s.cfg.Limits
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: l.ReadHeader,
+		ReadTimeout:       l.Read,
+		WriteTimeout:      l.Write,
+		IdleTimeout:       l.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(serverLog{s.log}, "", 0),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+}
+
+// serverLog gives the lines of http.Server's own log to zerolog.
+type serverLog struct{ log zerolog.Logger }
+
+func (l serverLog) Write(p []byte) (int, error) {
+	l.log.Warn().Str("source", "admin listener").Msg(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // scheduledPass runs a pass for the schedule; one that finds another pass
@@ -250,14 +333,20 @@ func (s *Service) interval() time.Duration {
 }
 
 // Unready returns why the service is not ready, nothing when it is: the lock
-// store is unreachable, or a region has had no good pass within three
+// store is unreachable or cannot write, or a region has had no good pass within three
 // schedule intervals (or none yet).
 func (s *Service) Unready(ctx context.Context) []string {
 	var problems []string
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	// The answer names the failing part only: the store's errors name its
+	// user, database and host, which are for the logs.
 	if err := s.store.Ping(pingCtx); err != nil {
-		problems = append(problems, fmt.Sprintf("lock store: unreachable: %v", err))
+		s.log.Warn().Err(err).Msg("readiness: the lock store cannot be reached")
+		problems = append(problems, "lock store: unreachable")
+	} else if err := s.store.CheckWrite(pingCtx); err != nil {
+		s.log.Warn().Err(err).Msg("readiness: the lock store cannot write")
+		problems = append(problems, "lock store: cannot write")
 	}
 	limit := 3 * s.interval()
 	now := s.now()

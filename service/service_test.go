@@ -20,7 +20,7 @@ import (
 	"github.com/lockworker/lockworker/sync"
 )
 
-const adminToken = "admin-secret-token"
+const adminToken = "admin-secret-token-of-32-characters"
 
 var regions = []service.Region{{Code: "07", Name: "Region Kronoberg"}, {Code: "12", Name: "Region Skåne"}}
 
@@ -74,15 +74,25 @@ func summary(opts sync.Options, failed map[string]bool) sync.Summary {
 }
 
 type fakeStore struct {
-	mu   gosync.Mutex
-	down bool
+	mu       gosync.Mutex
+	down     bool
+	readOnly bool
 }
 
 func (s *fakeStore) Ping(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.down {
-		return errors.New("connection refused")
+		return errors.New("failed to connect to `user=lockworker database=locks`: 10.1.2.3:5432: connection refused")
+	}
+	return nil
+}
+
+func (s *fakeStore) CheckWrite(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.readOnly {
+		return errors.New("ERROR: cannot execute INSERT in a read-only transaction (SQLSTATE 25006) on host 10.1.2.3 user lockworker")
 	}
 	return nil
 }
@@ -290,10 +300,23 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("after recovering: %d %s", status, body)
 	}
 
-	// An unreachable lock store is unready too.
+	// A lock store that answers but cannot write is unready, and so is an
+	// unreachable one; the answer names the part, not how it is reached.
+	e.store.mu.Lock()
+	e.store.readOnly = true
+	e.store.mu.Unlock()
+	if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, "lock store: cannot write") {
+		t.Errorf("with the store read-only: %d %s", status, body)
+	}
 	e.store.setDown(true)
-	if status, body := ready(); status != http.StatusServiceUnavailable || !strings.Contains(body, "lock store: unreachable") {
+	status, body := ready()
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "lock store: unreachable") {
 		t.Errorf("with the store down: %d %s", status, body)
+	}
+	for _, detail := range []string{"10.1.2.3", "user", "database", "lockworker", "5432", "SQLSTATE"} {
+		if strings.Contains(body, detail) {
+			t.Errorf("/readyz shows the store's connection details (%q): %s", detail, body)
+		}
 	}
 }
 

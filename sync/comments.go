@@ -67,6 +67,8 @@ func (o order) manual(d lockworker.Decision, reason lockworker.Reason, detail st
 	form := d.Evidence.Form
 	var why string
 	switch reason {
+	case lockworker.ReasonInvalidTicketID:
+		why = fmt.Sprintf("ärendenumret är inte ett giltigt ärendenummer (längre än %d tecken eller med styrtecken), så lockworker kan inte visa eller registrera det säkert", lockworker.MaxTicketIDLength)
 	case lockworker.ReasonMissingField:
 		why = fmt.Sprintf("uppgiften %q saknas, är tom eller anges flera gånger med olika värden", detail)
 	case lockworker.ReasonUnknownKind:

@@ -3,15 +3,19 @@ package sync_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/internal/safetext"
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -507,5 +511,105 @@ func TestHostileFormDocumentsGetADefinedOutcome(t *testing.T) {
 			expectResults(t, sum, lockworker.OutcomeError, lockworker.ReasonFormsError, sync.ActionNone, o)
 			w.expectState(untouched, o)
 		})
+	}
+}
+
+// Ticket numbers that would steer a terminal, forge a row of a table, fill
+// a screen or fail a PostgreSQL statement go to manual handling with their
+// own reason, on both databases; the ticket is updated by the number Easit
+// gave, and the store and the summary know it by a key that is safe to show.
+func TestHostileTicketNumbersGoToManualHandling(t *testing.T) {
+	t.Parallel()
+	hostile := map[string]string{
+		"escape sequences": "\x1b[2J\x1b]0;owned\x0755",
+		"a forged row":     "56\n  57  lock  resolved  -  decided",
+		"100 KB":           strings.Repeat("5", 100<<10),
+		"a NUL byte":       "58\x00",
+		"a bidi override":  "59\u202e",
+	}
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			w := setupVariant(t, variant{postgres: db == "postgres"})
+			numbers := testNumbers(t, len(hostile)+1)
+			w.accounts(numbers...)
+			e := w.regions["07"].easit
+			i := 0
+			for _, id := range hostile {
+				o := w.lockOrder("07", "x", numbers[i])
+				o.FormRef = fmt.Sprintf("F-07-%d", i)
+				o.form.ID = o.FormRef
+				w.regions["07"].forms.Put(*o.form)
+				e.AddItem(easit.Item{ID: fmt.Sprintf("13:%d", i), Properties: itemOf(o).setContent("Id", id)})
+				i++
+			}
+			w.add("07", w.lockOrder("07", "55", numbers[i]))
+
+			sum := w.pass()
+
+			w.noPanic(sum)
+			w.expect(sum, "07", "55", lockworker.OutcomeResolved, lockworker.ReasonNone)
+			for what, id := range hostile {
+				key := lockworker.TicketKey(id)
+				if !safetext.Clean(key) || len(key) > 200 {
+					t.Errorf("%s: key %q is not safe to show", what, key)
+				}
+				if res := result(t, sum, "07", key); res.Outcome != lockworker.OutcomeManual || res.Reason != lockworker.ReasonInvalidTicketID {
+					t.Errorf("%s: %s %s, want manual invalid_ticket_id", what, res.Outcome, res.Reason)
+				}
+				if got := e.Status(id); got != statuses.Manual {
+					t.Errorf("%s: the ticket's status is %q, want %q", what, got, statuses.Manual)
+				}
+				if c := e.Comments(id); len(c) != 1 || !strings.Contains(c[0], string(lockworker.ReasonInvalidTicketID)) {
+					t.Errorf("%s: comments %q, want one naming invalid_ticket_id", what, c)
+				}
+				if n := len(w.audit(lockworker.AuditFilter{Ticket: key})); n != 1 {
+					t.Errorf("%s: %d audit entries, want 1", what, n)
+				}
+			}
+			for _, n := range numbers {
+				if _, locked := w.lock(n); locked && n != numbers[len(numbers)-1] {
+					t.Error("the order of a ticket with an invalid number was carried out")
+				}
+			}
+
+			// The next pass leaves them be: they are in manual handling.
+			w.clock.Advance(2 * time.Minute)
+			sum = w.pass()
+			for _, o := range sum.Regions[0].Orders {
+				if o.Action != sync.ActionNone || o.Outcome == lockworker.OutcomeError {
+					t.Errorf("the second pass: %+v", o)
+				}
+			}
+		})
+	}
+}
+
+// A form service that redirects to another host, which serves a form that
+// would prove the order, has its redirect taken as a failure: the form is
+// never read there, the token never sent there, and nothing is locked.
+func TestAFormServiceThatRedirectsElsewhereLocksNobody(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	elsewhere := w.regions["07"].forms // holds the form that proves the order
+	redirect := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Redirect(rw, r, elsewhere.URL()+strings.TrimPrefix(r.URL.Path, "/fhir"), http.StatusFound)
+	}))
+	t.Cleanup(redirect.Close)
+	w.syncer.Regions[0].Forms = cosmic.NewClient(redirect.URL+"/fhir", token,
+		cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second))
+
+	sum := w.pass()
+
+	if res := result(t, sum, "07", "55"); res.Outcome != lockworker.OutcomeError || res.Reason != lockworker.ReasonFormsError {
+		t.Errorf("ticket 55: %s %s (%s), want error forms_error", res.Outcome, res.Reason, res.Error)
+	}
+	if _, locked := w.lock(adult); locked {
+		t.Error("the form behind the redirect was accepted: the person is locked")
+	}
+	if n := len(elsewhere.Calls()); n != 0 {
+		t.Errorf("the host redirected to got %d requests, want none", n)
 	}
 }

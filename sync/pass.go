@@ -302,7 +302,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 		}
 		return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("record the decision: %w", err))
 	}
-	if err := s.sendUpdate(ctx, r, t.ID, d.Round+1, d.Status, d.Comment); err != nil {
+	if err := s.sendUpdate(ctx, r, t, d.Round+1, d.Status, d.Comment); err != nil {
 		return nil, err
 	}
 	res.Action = ActionDecided
@@ -335,7 +335,7 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 	if !claimed {
 		return nil, deferred("another process holds the update, or the view was read before its last attempt")
 	}
-	if err := s.sendUpdate(ctx, r, t.ID, e.Round, e.Status, e.Comment); err != nil {
+	if err := s.sendUpdate(ctx, r, t, e.Round, e.Status, e.Comment); err != nil {
 		return nil, err
 	}
 	res.Action = ActionResent
@@ -343,9 +343,11 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 }
 
 // sendUpdate tells the ticket system of a recorded decision, holding the
-// claim on its update, and confirms it in the ledger.
-func (s *Syncer) sendUpdate(ctx context.Context, r Region, ticket string, round int, status, comment string) error {
-	err := r.Tickets.Update(ctx, lockworker.TicketUpdate{Ticket: ticket, Status: status, Comment: comment})
+// claim on its update, and confirms it in the ledger. The ticket system gets
+// the ticket's number as it gave it; the store knows the ticket by its ID.
+func (s *Syncer) sendUpdate(ctx context.Context, r Region, t lockworker.Ticket, round int, status, comment string) error {
+	ticket := t.ID
+	err := r.Tickets.Update(ctx, lockworker.TicketUpdate{Ticket: t.UpdateID(), Status: status, Comment: comment})
 	storeCtx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if err != nil {

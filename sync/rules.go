@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/internal/safetext"
 )
 
 // decide applies the rules of the domain to one ticket, in the order the
@@ -17,8 +18,17 @@ import (
 func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now time.Time) (lockworker.Decision, error) {
 	o := order{region: r}
 	d := lockworker.Decision{Region: r.Code, Ticket: t.ID}
-	d.Reporter, _ = single(t.Reporter)
-	d.ReporterHSAID, _ = single(t.ReporterHSAID)
+	// The reporter is recorded as text to show, not to act on: escaped, so
+	// that it can be printed and stored (PostgreSQL refuses a NUL), and
+	// bounded.
+	reporter, _ := single(t.Reporter)
+	reporterHSAID, _ := single(t.ReporterHSAID)
+	d.Reporter, d.ReporterHSAID = recordable(reporter), recordable(reporterHSAID)
+
+	// The ticket number, which the store, the logs and the terminal show.
+	if t.GivenID != "" {
+		return o.manual(d, lockworker.ReasonInvalidTicketID, ""), nil
+	}
 
 	// The ticket's fields and kind.
 	kindText, okKind := single(t.Kind)
@@ -184,6 +194,18 @@ func (s *Syncer) regionName(code string) string {
 		}
 	}
 	return "region " + code
+}
+
+// maxRecordable bounds, in runes, a text of the ticket's that is recorded.
+const maxRecordable = 200
+
+// recordable returns s escaped of control characters and cut to
+// maxRecordable runes.
+func recordable(s string) string {
+	if r := []rune(s); len(r) > maxRecordable {
+		s = string(r[:maxRecordable]) + "…"
+	}
+	return safetext.Escape(s)
 }
 
 // single returns a field's value when the ticket gives it, not empty, and

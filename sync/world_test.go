@@ -103,13 +103,19 @@ type variant struct {
 	// byteOrderMark has both fakes of each region put a byte-order mark
 	// before their answers.
 	byteOrderMark bool
+	// postgres puts the lock store on PostgreSQL instead of SQLite.
+	postgres bool
 }
 
 // setupVariant is setup for a variant of the world.
 func setupVariant(t *testing.T, v variant) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
-	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	if v.postgres {
+		w.store = lockstoretest.OpenPostgres(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	} else {
+		w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	}
 	w.syncer = &sync.Syncer{
 		Store:  w.store,
 		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},

@@ -217,6 +217,12 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 		{"an admin listener without a token", func(e *env) {
 			e.write("lockworker.yaml", e.configYAML()+"admin:\n  listen: 127.0.0.1:8080\n")
 		}, "admin.token: is required when admin.listen is set"},
+		{"a short admin token", func(e *env) {
+			e.write("lockworker.yaml", e.configYAML()+"admin:\n  listen: 127.0.0.1:8080\n  token: short-admin-token\n")
+		}, "admin.token: must be at least 32 characters"},
+		{"plain http to another host", func(e *env) {
+			e.editConfig("url: "+e.region("12").easit.URL(), "url: http://easit.skane.example")
+		}, "regions[1].easit.url: http:// sends the credentials in clear"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

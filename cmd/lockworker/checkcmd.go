@@ -12,6 +12,7 @@ import (
 	"github.com/lockworker/lockworker/config"
 	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/internal/safetext"
 )
 
 // checkTimeout bounds each check, its retries included.
@@ -35,7 +36,11 @@ is invalid.`,
 			}
 			groups := make([]checkGroup, len(cfg.Regions))
 			for i, r := range cfg.Regions {
-				groups[i] = checkGroup{label: r.Code + " " + r.Name, checks: regionChecks(r)}
+				checks, err := regionChecks(cfg.Limits, r)
+				if err != nil {
+					return err
+				}
+				groups[i] = checkGroup{label: r.Code + " " + r.Name, checks: checks}
 			}
 			results := runChecks(cmd.Context(), groups)
 
@@ -48,7 +53,8 @@ is invalid.`,
 					result := "ok"
 					if err := results[i][j]; err != nil {
 						failed++
-						result = "FAILED: " + err.Error()
+						// The error may quote what a peer answered.
+						result = "FAILED: " + safetext.Escape(err.Error())
 					}
 					fmt.Fprintf(tw, "%s\t%s\t%s\n", g.label, c.name, result)
 				}
@@ -97,15 +103,17 @@ func runChecks(ctx context.Context, groups []checkGroup) [][]error {
 	return results
 }
 
-// regionChecks are the checks of one region, with the clients a pass uses,
-// but that report a server that cannot be reached at all at once.
-func regionChecks(r config.Region) []check {
-	desk := easit.NewDesk(easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal(), easit.WithFailFast()),
-		r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields))
-	forms := cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal(), cosmic.WithFailFast())
+// regionChecks are the checks of one region, with the clients a pass uses
+// (the same TLS and limits), but that report a server that cannot be reached
+// at all at once.
+func regionChecks(limits config.Limits, r config.Region) ([]check, error) {
+	desk, forms, err := regionClients(limits, r, []easit.Option{easit.WithFailFast()}, []cosmic.Option{cosmic.WithFailFast()})
+	if err != nil {
+		return nil, err
+	}
 	return []check{
 		{"easit ping", desk.Ping},
 		{"easit view " + r.Easit.View, desk.CheckView},
 		{"form service metadata", forms.Metadata},
-	}
+	}, nil
 }

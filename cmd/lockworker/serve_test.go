@@ -317,7 +317,7 @@ func TestServeCannotStart(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { ln.Close() })
-			e.vars["LOCKWORKER_ADMIN_TOKEN"] = "the-admin-token"
+			e.vars["LOCKWORKER_ADMIN_TOKEN"] = "the-admin-token-of-at-least-32-characters"
 			e.write("lockworker.yaml", e.configYAML()+fmt.Sprintf("admin:\n  listen: %q\n  token: ${LOCKWORKER_ADMIN_TOKEN}\n", ln.Addr()))
 		}, exitFailed, "admin listener: listen tcp"},
 		{"a lock store that cannot be reached", func(_ *testing.T, e *env) {
@@ -469,7 +469,7 @@ func (e *env) serviceConfig() string {
 	e.t.Helper()
 	listen := freeAddr(e.t)
 	e.editConfig(`schedule: "@every 2m"`, `schedule: "@every 1s"`)
-	e.vars["LOCKWORKER_ADMIN_TOKEN"] = "the-admin-token-of-" + e.t.Name()
+	e.vars["LOCKWORKER_ADMIN_TOKEN"] = "the-admin-token-of-at-least-32-characters-" + e.t.Name()
 	data, err := os.ReadFile(e.config)
 	if err != nil {
 		e.t.Fatal(err)

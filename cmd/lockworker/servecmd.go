@@ -28,14 +28,22 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
-			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal()}
+			svcCfg := service.Config{
+				Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(),
+				ProtectProbes: cfg.Admin.ProtectProbes,
+				TLSCertFile:   cfg.Admin.TLS.CertFile, TLSKeyFile: cfg.Admin.TLS.KeyFile,
+			}
 			for _, r := range cfg.Regions {
 				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
 			}
 			if svcCfg.Listen == "" {
 				log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
 			}
-			svc, err := service.New(svcCfg, a.newSyncer(cfg, store, log, metrics), store, metrics, log, a.now)
+			syncer, err := a.newSyncer(cfg, store, log, metrics)
+			if err != nil {
+				return err
+			}
+			svc, err := service.New(svcCfg, syncer, store, metrics, log, a.now)
 			if err != nil {
 				return usageError{err}
 			}

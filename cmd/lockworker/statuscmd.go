@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/internal/safetext"
+
 	"github.com/lockworker/lockworker"
 )
 
@@ -44,7 +46,7 @@ func (a *app) statusCommand() *cobra.Command {
 				name = fmt.Sprintf("%s (%s)", r.Name, r.Code)
 			}
 			fmt.Fprintf(a.stdout, "locked since %s at the request of %s, ticket %s, form %s\n",
-				lock.LockedAt.Format(time.RFC3339), name, lock.Ticket, lock.Form)
+				lock.LockedAt.Format(time.RFC3339), safetext.Escape(name), safetext.Escape(lock.Ticket), safetext.Escape(lock.Form))
 			if lock.ProxySuspended {
 				fmt.Fprintln(a.stdout, "the guardians' proxy is suspended while the lock lasts")
 			}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/internal/safetext"
+
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -40,7 +42,11 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 				return err
 			}
 
-			sum, err := a.newSyncer(cfg, store, log, nil).RunOnce(ctx, opts)
+			syncer, err := a.newSyncer(cfg, store, log, nil)
+			if err != nil {
+				return err
+			}
+			sum, err := syncer.RunOnce(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -67,7 +73,8 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 	return cmd
 }
 
-// writeSummary prints a pass as a table a region at a time.
+// writeSummary prints a pass as a table a region at a time. What came from
+// outside (ticket numbers, errors) is printed escaped of control characters.
 func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	mode := ""
@@ -76,9 +83,9 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 	}
 	fmt.Fprintf(tw, "pass %s%s\n", sum.Pass, mode)
 	for _, r := range sum.Regions {
-		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, r.Name)
+		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, safetext.Escape(r.Name))
 		if r.Error != "" {
-			fmt.Fprintf(tw, "  could not be read: %s\n", r.Error)
+			fmt.Fprintf(tw, "  could not be read: %s\n", safetext.Escape(r.Error))
 			continue
 		}
 		if len(r.Orders) == 0 {
@@ -91,7 +98,7 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 		}
 		fmt.Fprintln(tw, header)
 		for _, o := range r.Orders {
-			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", o.Ticket, dash(string(o.Kind)), o.Outcome, dash(string(o.Reason)), o.Action)
+			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", safetext.Escape(o.Ticket), dash(string(o.Kind)), o.Outcome, dash(string(o.Reason)), o.Action)
 			if reveal {
 				line += "\t" + dash(o.Personnummer.Reveal())
 			}

@@ -34,6 +34,10 @@ func (a *app) loadConfig() (*config.Config, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	warn := newJSONLogger(a.stderr, zerolog.WarnLevel)
+	for _, w := range cfg.Warnings {
+		warn.Warn().Str("config", path).Msg(w)
+	}
 	if cfg.Log.PseudonymKey != "" {
 		if err := lockworker.SetPseudonymKey([]byte(cfg.Log.PseudonymKey.Reveal())); err != nil {
 			return nil, usagef("log.pseudonym_key_file: %v", err)
@@ -88,9 +92,27 @@ func (a *app) openConfigured(ctx context.Context) (*config.Config, *lockstore.St
 	return cfg, store, nil
 }
 
+// regionClients returns the clients of a region's Easit and form service,
+// with the configured limits and TLS settings, and opts.
+func regionClients(limits config.Limits, r config.Region, easitOpts []easit.Option, formOpts []cosmic.Option) (*easit.Desk, *cosmic.Client, error) {
+	easitTLS, err := r.Easit.TLS.ClientConfig()
+	if err != nil {
+		return nil, nil, usagef("regions %s: easit.tls: %v", r.Code, err)
+	}
+	formsTLS, err := r.Forms.TLS.ClientConfig()
+	if err != nil {
+		return nil, nil, usagef("regions %s: forms.tls: %v", r.Code, err)
+	}
+	easitOpts = append([]easit.Option{easit.WithTLS(easitTLS), easit.WithResponseLimit(limits.MaxResponseBytes)}, easitOpts...)
+	formOpts = append([]cosmic.Option{cosmic.WithTLS(formsTLS), cosmic.WithResponseLimit(limits.MaxResponseBytes)}, formOpts...)
+	client := easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal(), easitOpts...)
+	desk := easit.NewDesk(client, r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields))
+	return desk, cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal(), formOpts...), nil
+}
+
 // newSyncer wires the configured regions' Easit and form service to the
 // lock store; metrics, when not nil, count their requests.
-func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger, metrics *service.Metrics) *sync.Syncer {
+func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger, metrics *service.Metrics) (*sync.Syncer, error) {
 	s := &sync.Syncer{
 		Store: store,
 		Policy: sync.Policy{
@@ -112,7 +134,10 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			easitOpts = append(easitOpts, easit.WithObserver(metrics.EasitObserver(r.Code)))
 			formOpts = append(formOpts, cosmic.WithObserver(metrics.FormObserver(r.Code)))
 		}
-		client := easit.NewClient(r.Easit.URL, r.Easit.APIKey.Reveal(), easitOpts...)
+		desk, forms, err := regionClients(cfg.Limits, r, easitOpts, formOpts)
+		if err != nil {
+			return nil, err
+		}
 		s.Regions = append(s.Regions, sync.Region{
 			Code:       r.Code,
 			Name:       r.Name,
@@ -121,9 +146,9 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			Statuses:   sync.Statuses(r.Easit.Statuses),
 			LockForm:   r.Forms.LockForm,
 			UnlockForm: r.Forms.UnlockForm,
-			Tickets:    easit.NewDesk(client, r.Easit.View, r.Easit.ImportHandler, easit.Fields(r.Easit.Fields)),
-			Forms:      cosmic.NewClient(r.Forms.URL, r.Forms.Token.Reveal(), formOpts...),
+			Tickets:    desk,
+			Forms:      forms,
 		})
 	}
-	return s
+	return s, nil
 }

@@ -302,11 +302,14 @@ func (t *ticket) content(name string) string {
 	return ""
 }
 
+// wireItem is an item as Easit sends it: with its attachments, none here.
+type wireItem struct {
+	easit.Item
+	Attachments []json.RawMessage `json:"attachment"`
+}
+
 func copyItem(it easit.Item) easit.Item {
-	out := easit.Item{ID: it.ID, Attachments: slices.Clone(it.Attachments)}
-	if out.Attachments == nil {
-		out.Attachments = []json.RawMessage{}
-	}
+	out := easit.Item{ID: it.ID}
 	for _, p := range it.Properties {
 		q := easit.Property{Name: p.Name}
 		if p.Content != nil {
@@ -480,7 +483,7 @@ type itemPage struct {
 		Column []column `json:"column"`
 	} `json:"columns"`
 	Items struct {
-		Item []easit.Item `json:"item,omitempty"`
+		Item []wireItem `json:"item,omitempty"`
 	} `json:"items"`
 	RequestedPage      int `json:"requestedPage"`
 	Page               int `json:"page"`
@@ -506,7 +509,7 @@ func (s *Server) list(w http.ResponseWriter, req listRequest) {
 	var answer itemPage
 	answer.Columns.Column = s.columns()
 	for i := (page - 1) * size; i < min(page*size, len(all)); i++ {
-		answer.Items.Item = append(answer.Items.Item, copyItem(all[i].item))
+		answer.Items.Item = append(answer.Items.Item, wireItem{Item: copyItem(all[i].item), Attachments: []json.RawMessage{}})
 	}
 	s.mu.Unlock()
 
