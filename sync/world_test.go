@@ -87,7 +87,8 @@ func setup(t *testing.T) *world {
 
 // variant changes the test world before it starts, for the tests of faults
 // that need it: a smaller Easit page, a shorter Easit timeout, another
-// claim lease. The zero variant is the usual world.
+// claim lease, a longer read budget for forms. The zero variant is the usual
+// world.
 type variant struct {
 	// easitPageSize is the largest page the Easit servers give; 0 for
 	// their default.
@@ -97,7 +98,15 @@ type variant struct {
 	easitOptions []easit.Option
 	// claimLease is the lock store's claim lease; 0 for its default.
 	claimLease time.Duration
+	// formOptions are given to the form clients after the world's own,
+	// so that they take precedence.
+	formOptions []cosmic.Option
 }
+
+// ampleFormTime is the variant whose form clients give a read a minute: for
+// the tests whose outcome must come from what the form service says, never
+// from how busy the machine is.
+var ampleFormTime = variant{formOptions: []cosmic.Option{cosmic.WithReadBudget(time.Minute), cosmic.WithTimeout(time.Minute)}}
 
 // setupVariant is setup for a variant of the world.
 func setupVariant(t *testing.T, v variant) *world {
@@ -127,8 +136,9 @@ func setupVariant(t *testing.T, v variant) *world {
 			Statuses: sync.Statuses(statuses),
 			LockForm: lockForm, UnlockForm: unlockForm,
 			Tickets: easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields(config.DefaultFields)),
-			Forms: cosmic.NewClient(r.forms.URL(), token,
-				cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second), cosmic.WithTimeout(2*time.Second)),
+			Forms: cosmic.NewClient(r.forms.URL(), token, append([]cosmic.Option{
+				cosmic.WithRetryWait(time.Millisecond, 5*time.Millisecond), cosmic.WithReadBudget(time.Second), cosmic.WithTimeout(2 * time.Second),
+			}, v.formOptions...)...),
 		})
 	}
 	t.Cleanup(func() {
