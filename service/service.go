@@ -46,6 +46,9 @@ type Config struct {
 	// StopGrace is how long a running pass may finish its orders under way
 	// after a stop is asked for, before they are cancelled; default 3s.
 	StopGrace time.Duration
+	// Listening, when not nil, is told the admin listener's address once it
+	// listens: the port, when Listen asks for any (":0").
+	Listening func(addr net.Addr)
 }
 
 // ErrBusy is returned by Sync when a pass is running.
@@ -117,6 +120,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 		s.log.Info().Str("listen", ln.Addr().String()).Msg("admin listener started")
+		if s.cfg.Listening != nil {
+			s.cfg.Listening(ln.Addr())
+		}
 	}
 
 	// Scheduled passes run on the service's own context, cancelled only once

@@ -36,6 +36,11 @@ func TestALockOrderIsCarriedOut(t *testing.T) {
 	if !strings.Contains(comment, "är låst") || !strings.Contains(comment, "F-07-55") {
 		t.Errorf("comment %q does not say the login is locked on form F-07-55", comment)
 	}
+	// The form was signed at 08:30 UTC, which the desk reads in Swedish
+	// time with its zone.
+	if want := "signerad 2026-11-23 09:30 CET av SE2321000065-L55"; !strings.Contains(comment, want) {
+		t.Errorf("comment %q does not say %q", comment, want)
+	}
 	lock, locked := w.lock(adult)
 	if !locked {
 		t.Fatal("the person is not locked")

@@ -93,13 +93,13 @@ func person(p lockworker.Personnummer, reveal bool) string {
 	return p.Pseudonym()
 }
 
-// writeAudit prints the audit trail as a table, times in Swedish time.
+// writeAudit prints the audit trail as a table, times as people read them.
 func writeAudit(w io.Writer, entries []lockworker.AuditEntry, reveal bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tPASS\tREGION\tTICKET\tKIND\tOUTCOME\tREASON\tPERSON\tFORM\tSIGNER")
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			e.At.In(lockworker.Stockholm).Format(time.RFC3339), e.Pass, e.Region, e.Ticket,
+			lockworker.DisplayTime(e.At), e.Pass, e.Region, e.Ticket,
 			dash(string(e.Kind)), e.Outcome, dash(string(e.Reason)),
 			dash(person(e.Personnummer, reveal)), dash(e.Evidence.Form), dash(e.Evidence.Signer))
 	}

@@ -668,17 +668,7 @@ func statusOf(o lockworker.Outcome) string {
 // word if it does not within timeout.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not within %s: %s", what, timeout, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(e.t, timeout, what, cond)
 }
 
 // statuses returns the Easit status of each ticket ("07/55").
@@ -768,30 +758,17 @@ func TestServeBinary(t *testing.T) {
 	e.order("07", "55", lockKind, adult)
 	listen := e.serviceConfig()
 
-	var stdout, stderr lockedBuffer
 	cmd := exec.Command(bin, "serve", "--config", e.config)
 	cmd.Env = append(os.Environ(), "LOCKWORKER_CONFIG=")
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start lockworker serve: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	p := startBinary(t, cmd)
 	s := &serving{t: t, admin: "http://" + listen}
 
 	e.eventually(10*time.Second, "GET /healthz answers 200", func() (bool, string) {
 		code, body := s.get("/healthz")
-		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, stderr.String())
+		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, p.stderr.String())
 	})
 	e.eventually(10*time.Second, "ticket 07/55 is resolved", func() (bool, string) {
 		status := e.region("07").easit.Status("55")
@@ -804,22 +781,16 @@ func TestServeBinary(t *testing.T) {
 		t.Errorf("lockworker status --json while serving = %q (%v), want %s", out, err, want)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("send SIGTERM: %v", err)
+	if took, err := p.stop(t, syscall.SIGTERM); err != nil || took > 5*time.Second {
+		t.Errorf("after SIGTERM lockworker serve exited with %v after %s, want status 0 within 5s; stderr:\n%s", err, took.Round(time.Millisecond), p.stderr.String())
 	}
-	start := time.Now()
-	select {
-	case err := <-exited:
-		stopped = true
-		if took := time.Since(start); err != nil || took > 5*time.Second {
-			t.Errorf("after SIGTERM lockworker serve exited with %v after %s, want status 0 within 5s; stderr:\n%s", err, took.Round(time.Millisecond), stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("lockworker serve still runs 10s after SIGTERM; stderr:\n%s", stderr.String())
+	stdout, stderr := p.stdout.String(), p.stderr.String()
+	assertNoPersonnummer(t, "standard output of the binary's serve", stdout)
+	assertNoPersonnummer(t, "standard error of the binary's serve", stderr)
+	if events := logEvents(t, stderr); len(events) == 0 || events[0]["message"] != "lockworker serve starting" || events[0]["version"] != "v1.2.3-test" {
+		t.Errorf("the logs do not begin with the start and the version v1.2.3-test:\n%s", stderr)
 	}
-	assertNoPersonnummer(t, "standard output of the binary's serve", stdout.String())
-	assertNoPersonnummer(t, "standard error of the binary's serve", stderr.String())
-	if !strings.Contains(stderr.String(), `"message":"service stopped"`) {
-		t.Errorf("the logs do not say the service stopped:\n%s", stderr.String())
+	if !strings.Contains(stderr, `"message":"service stopped"`) {
+		t.Errorf("the logs do not say the service stopped:\n%s", stderr)
 	}
 }

@@ -70,6 +70,12 @@ func TestStatusPlain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := e.run("status", tt.number)
+		if since, ok := strings.CutPrefix(res.stdout, "locked since "); ok {
+			shown, _, _ := strings.Cut(since, " at the request")
+			if _, err := parseDisplayTime(shown); err != nil {
+				t.Errorf("status %s: %v", tt.number, err)
+			}
+		}
 		for _, want := range tt.want {
 			if res.code != exitOK || !strings.Contains(res.stdout, want) {
 				t.Errorf("status %s = %d, %q; want 0 and %q", tt.number, res.code, res.stdout, want)

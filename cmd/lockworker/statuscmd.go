@@ -44,7 +44,7 @@ func (a *app) statusCommand() *cobra.Command {
 				name = fmt.Sprintf("%s (%s)", r.Name, r.Code)
 			}
 			fmt.Fprintf(a.stdout, "locked since %s at the request of %s, ticket %s, form %s\n",
-				lock.LockedAt.Format(time.RFC3339), name, lock.Ticket, lock.Form)
+				lockworker.DisplayTime(lock.LockedAt), name, lock.Ticket, lock.Form)
 			if lock.ProxySuspended {
 				fmt.Fprintln(a.stdout, "the guardians' proxy is suspended while the lock lasts")
 			}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
@@ -41,6 +42,11 @@ func TestSyncCarriesOutOrders(t *testing.T) {
 
 			res := e.sync()
 			rows := summaryRows(t, res.stdout)
+			first, _, _ := strings.Cut(res.stdout, "\n")
+			id, started, ok := strings.Cut(strings.TrimPrefix(first, "pass "), ", started ")
+			if _, err := parseDisplayTime(started); !ok || err != nil || !passID.MatchString(id) {
+				t.Errorf("the summary begins %q (%v), want the pass id and when it started, as 2026-11-30 14:05 CET", first, err)
+			}
 			tickets := []struct {
 				region, ticket string
 				row            []string // ticket, kind, outcome, reason, action
@@ -390,10 +396,11 @@ func TestSyncReveal(t *testing.T) {
 
 // summaryJSON is what `sync --json` prints.
 type summaryJSON struct {
-	Pass    string `json:"pass"`
-	OK      bool   `json:"ok"`
-	DryRun  bool   `json:"dry_run"`
-	Regions []struct {
+	Pass      string `json:"pass"`
+	StartedAt string `json:"started_at"`
+	OK        bool   `json:"ok"`
+	DryRun    bool   `json:"dry_run"`
+	Regions   []struct {
 		Code   string `json:"code"`
 		Name   string `json:"name"`
 		Error  string `json:"error"`
@@ -447,6 +454,9 @@ func TestSyncJSON(t *testing.T) {
 	sum := parseSummary(t, e.sync("--json").stdout)
 	if !passID.MatchString(sum.Pass) || !sum.OK || sum.DryRun {
 		t.Errorf("pass %q, ok %v, dry run %v; want a pass id, ok and not a dry run", sum.Pass, sum.OK, sum.DryRun)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, sum.StartedAt); err != nil || !strings.HasSuffix(sum.StartedAt, "Z") || at.IsZero() {
+		t.Errorf("started_at %q (%v), want RFC 3339 in UTC", sum.StartedAt, err)
 	}
 	var regions []string
 	for _, r := range sum.Regions {

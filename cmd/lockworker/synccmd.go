@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -74,7 +75,7 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 	if sum.DryRun {
 		mode = " (dry run: nothing was changed)"
 	}
-	fmt.Fprintf(tw, "pass %s%s\n", sum.Pass, mode)
+	fmt.Fprintf(tw, "pass %s, started %s%s\n", sum.Pass, lockworker.DisplayTime(sum.StartedAt), mode)
 	for _, r := range sum.Regions {
 		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, r.Name)
 		if r.Error != "" {
