@@ -377,6 +377,10 @@ func (c *Config) Validate() error {
 			bad(field+".org_number", "must be a 10-digit organisation number with a valid check digit, not %q", r.OrgNumber)
 		}
 		checkURL(bad, field+".easit.url", r.Easit.URL)
+		if strings.HasSuffix(strings.TrimRight(r.Easit.URL, "/"), "/integration-api") {
+			// lockworker adds it: given here too, every call would miss.
+			bad(field+".easit.url", "give Easit GO's address without /integration-api, which lockworker adds, not %q", r.Easit.URL)
+		}
 		if r.Easit.APIKey == "" {
 			bad(field+".easit.api_key", "is required (or api_key_file)")
 		}

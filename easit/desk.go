@@ -81,12 +81,15 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	items, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
+	v, err := d.client.ListAllItems(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket})
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	tickets := make([]lockworker.Ticket, 0, len(items))
-	for _, it := range items {
+	if err := d.checkColumns(v.Columns); err != nil {
+		return nil, fmt.Errorf("read the tickets: %w", err)
+	}
+	tickets := make([]lockworker.Ticket, 0, len(v.Items))
+	for _, it := range v.Items {
 		tickets = append(tickets, d.ticket(it))
 	}
 	return tickets, nil
@@ -213,6 +216,29 @@ func (d *Desk) CheckView(ctx context.Context) error {
 	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.FormRef, f.Created} {
 		if !have[name] {
 			return fmt.Errorf("check Easit: view %q has no column %q", d.view, name)
+		}
+	}
+	if err := d.checkColumns(page.Columns); err != nil {
+		return fmt.Errorf("check Easit: %w", err)
+	}
+	return nil
+}
+
+// checkColumns fails when the view has two columns with a label that
+// lockworker reads: their values come as properties of one name, and which
+// of them is the ticket's field cannot be told. That is a mistake in the
+// view's configuration, not in any one ticket, so it fails the whole view
+// rather than send each order to manual handling.
+func (d *Desk) checkColumns(columns []Column) error {
+	f := d.fields
+	read := []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.Reporter, f.ReporterHSAID, f.FormRef, f.Created}
+	count := make(map[string]int, len(columns))
+	for _, c := range columns {
+		count[norm.NFC.String(c.Name)]++
+	}
+	for _, name := range read {
+		if count[name] > 1 {
+			return fmt.Errorf("view %q has %d columns labelled %q: give each column that lockworker reads a label of its own", d.view, count[name], name)
 		}
 	}
 	return nil

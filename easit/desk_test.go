@@ -93,6 +93,23 @@ func TestDeskTicketsFailsWithTheView(t *testing.T) {
 	}
 }
 
+// A view with two columns of a label that lockworker reads fails whole,
+// naming the label: which column holds the ticket's field cannot be told.
+func TestDeskTicketsFailsWithAColumnLabelledTwice(t *testing.T) {
+	t.Parallel()
+	// The view's reporter column is labelled as the personnummer column is.
+	srv := easittest.NewServer(easittest.Config{APIKey: testKey, Fields: easit.Fields{Reporter: "Personnummer"}})
+	defer srv.Close()
+	srv.AddOrder(easittest.Order{Ticket: "7", Status: "Registrerad", Kind: "Låsa inloggning", Personnummer: "200001012384", Reporter: "Doktor Testsson"})
+	desk := easit.NewDesk(easit.NewClient(srv.URL(), testKey), "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})
+
+	tickets, err := desk.Tickets(t.Context())
+
+	if want := `view "VIS-1177-las" has 2 columns labelled "Personnummer"`; err == nil || !strings.Contains(err.Error(), want) || tickets != nil {
+		t.Fatalf("Tickets = %v, %v; want no tickets and an error saying %s", tickets, err, want)
+	}
+}
+
 func TestDeskReadsTheRegionsColumnLabels(t *testing.T) {
 	t.Parallel()
 	fields := easit.Fields{Ticket: "Ärendenummer", Kind: "Typ av beställning", Personnummer: "Patientens personnummer"}
@@ -272,23 +289,31 @@ func TestDeskUpdateErrors(t *testing.T) {
 func TestDeskPingAndCheckView(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		key     string // the desk's API key, if not the right one
-		view    string // the desk's view, if not the right one
-		fields  easit.Fields
-		fault   *easittest.Fault // on /ping
-		wantErr string           // a regular expression
+		name   string
+		key    string // the desk's API key, if not the right one
+		view   string // the desk's view, if not the right one
+		fields easit.Fields
+		// viewFields are the labels of the view's columns, if not the
+		// defaults; two fields of one label make two columns of it.
+		viewFields easit.Fields
+		fault      *easittest.Fault // on /ping
+		wantErr    string           // a regular expression
 	}{
 		{name: "all is well"},
 		{name: "Easit is down", fault: &easittest.Fault{Status: 503, Body: "Service Unavailable"}, wantErr: `easit: ping: .*HTTP 503`},
 		{name: "a wrong key", key: "old-key", wantErr: `read view "VIS-1177-las" with the API key: easit: list items of view "VIS-1177-las", page 1: HTTP 401`},
 		{name: "an unknown view", view: "VIS-1177-gammal", wantErr: `No item view with identifier "VIS-1177-gammal"`},
 		{name: "a misnamed column", fields: easit.Fields{Kind: "Typ"}, wantErr: `view "VIS-1177-las" has no column "Typ"`},
+		{name: "a column labelled twice", viewFields: easit.Fields{Reporter: "Personnummer"},
+			wantErr: `check Easit: view "VIS-1177-las" has 2 columns labelled "Personnummer"`},
+		{name: "an optional column labelled twice", viewFields: easit.Fields{ReporterHSAID: "Anmälare"},
+			wantErr: `check Easit: view "VIS-1177-las" has 2 columns labelled "Anmälare"`},
+		{name: "a column lockworker does not read, twice", viewFields: easit.Fields{Reporter: "Beskrivning", ReporterHSAID: "Beskrivning"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := easittest.NewServer(easittest.Config{APIKey: testKey})
+			srv := easittest.NewServer(easittest.Config{APIKey: testKey, Fields: tt.viewFields})
 			defer srv.Close()
 			srv.SetFault(func(c easittest.Call) *easittest.Fault {
 				if c.Op == easit.OpPing {

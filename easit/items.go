@@ -157,8 +157,14 @@ const (
 	maxPages = 1000
 )
 
+// View is a whole view as ListAllItems read it.
+type View struct {
+	Columns []Column // as the first page gave them
+	Items   []Item   // in the view's order
+}
+
 // ListAllItems reads a whole view, page after page from the first (GET /items
-// for each), and returns its items in order.
+// for each), and returns its columns and its items in order.
 //
 // It fails rather than return a view that may be wrong: when a page is not
 // the one asked for, when the number of pages changes between two pages (the
@@ -167,34 +173,37 @@ const (
 //
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
-func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, error) {
+func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (View, error) {
 	view := opts.View
-	var items []Item
+	var v View
 	seen := make(map[string]bool)
 	total := 0
 	for n := 1; ; n++ {
 		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, err
+			return View{}, err
 		}
 		switch {
 		case page.Page != n:
-			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return View{}, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return View{}, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+			return View{}, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
+		if n == 1 {
+			v.Columns = page.Columns
+		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				return View{}, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}
-		items = append(items, page.Items...)
+		v.Items = append(v.Items, page.Items...)
 		if n >= total {
-			return items, nil
+			return v, nil
 		}
 	}
 }

@@ -123,7 +123,8 @@ func TestListItemsOfAnEmptyView(t *testing.T) {
 			if len(page.Items) != 0 || page.TotalNumberOfItems != 0 {
 				t.Errorf("page = %+v, want no items", page)
 			}
-			all, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+			view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+			all := view.Items
 			if err != nil || len(all) != 0 {
 				t.Errorf("ListAllItems = %v, %v; want no items and no error", all, err)
 			}
@@ -182,7 +183,8 @@ func TestListAllItemsReadsEveryPage(t *testing.T) {
 	t.Parallel()
 	client, mux := setup(t)
 	asked := pagedEasit(t, mux)
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	items := view.Items
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,8 @@ func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 				fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":1,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
 					items, req.Page, page, total, total)
 			})
-			items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
+			view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
+			items := view.Items
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ListAllItems = %d items, %v; want an error containing %q", len(items), err, tt.wantErr)
 			}

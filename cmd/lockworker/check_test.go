@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/easit/easittest"
 )
 
 // checkNames are the checks that `check` makes of a region whose order view
@@ -73,6 +76,11 @@ func TestCheck(t *testing.T) {
 			view12: "VIS-1177-last",
 			slow:   true,
 			failed: map[string]string{"easit view VIS-1177-last": `No item view with identifier "VIS-1177-last"`},
+		},
+		{
+			name:   "an Easit view with a column labelled twice",
+			breaks: func(e *env) { columnTwice(e, "12") },
+			failed: map[string]string{"easit view VIS-1177-las": `has 2 columns labelled "Personnummer"`},
 		},
 		{
 			name:   "an Easit that is down",
@@ -164,4 +172,15 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// columnTwice gives the region an Easit whose order view has two columns
+// labelled "Personnummer": its reporter column is misnamed so. Orders of the
+// region's Easit before are not in it.
+func columnTwice(e *env, code string) {
+	r := e.region(code)
+	twice := easittest.NewServer(easittest.Config{APIKey: "easit-key-" + code, Fields: easit.Fields{Reporter: "Personnummer"}})
+	e.t.Cleanup(twice.Close)
+	e.editConfig("url: "+r.easit.URL()+"\n", "url: "+twice.URL()+"\n")
+	r.easit = twice
 }

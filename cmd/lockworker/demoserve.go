@@ -134,9 +134,10 @@ func writeDemoServe(w io.Writer, d *demo, opts demoServe, config, admin, token s
 	fmt.Fprintf(w, "  curl -X POST -H 'Authorization: Bearer %s' %s/sync\n", token, admin)
 	fmt.Fprintf(w, "  lockworker audit --config %s\n", config)
 	fmt.Fprintf(w, "  lockworker check --config %s\n\n", config)
-	fmt.Fprintf(w, "The sample regions, as the configuration above names them:\n")
+	fmt.Fprintf(w, "The sample regions, as the configuration above gives them:\n")
 	for _, r := range d.regions {
-		fmt.Fprintf(w, "  %s %s: Easit GO %s/integration-api, form service %s\n", r.code, r.name, r.easit.URL(), r.forms.URL())
+		fmt.Fprintf(w, "  %s %s: easit.url %s (key %s, view %s, import handler %s), forms.url %s (token %s)\n",
+			r.code, r.name, r.easit.URL(), demoAPIKey, demoView, demoImportHandler, r.forms.URL(), demoToken)
 	}
 	fmt.Fprintf(w, "\nA pass runs at once and then %s; a new sample order arrives every %s. Ctrl-C stops.\n\n",
 		opts.schedule, opts.every)

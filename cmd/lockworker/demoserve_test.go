@@ -43,7 +43,7 @@ func TestDemoServeBinary(t *testing.T) {
 			t.Errorf("the demo does not print %s:\n%s", url, printed)
 		}
 	}
-	for _, region := range []string{"07 Region Kronoberg: Easit GO http://127.0.0.1:", "12 Region Skåne: Easit GO http://127.0.0.1:"} {
+	for _, region := range []string{"07 Region Kronoberg: easit.url http://127.0.0.1:", "12 Region Skåne: easit.url http://127.0.0.1:"} {
 		if !strings.Contains(printed, region) {
 			t.Errorf("the demo does not print the sample region %q:\n%s", region, printed)
 		}

@@ -145,6 +145,18 @@ func TestSyncExitStatus(t *testing.T) {
 			wantOut:    "HTTP 401 Unauthorized",
 		},
 		{
+			name: "a region's Easit view has a column labelled twice",
+			fail: func(e *env) {
+				columnTwice(e, "07")
+				e.order("07", "55", lockKind, adult)
+				e.order("07", "56", lockKind, otherAdult)
+			},
+			want:       exitFailed,
+			carriedOut: []string{"12/101"},
+			untouched:  []string{"07/55", "07/56"},
+			wantOut:    `could not be read: read the tickets: view "VIS-1177-las" has 2 columns labelled "Personnummer"`,
+		},
+		{
 			name: "a region's Easit fails every read",
 			fail: func(e *env) {
 				e.region("07").easit.SetFault(func(c easittest.Call) *easittest.Fault {

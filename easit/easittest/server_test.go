@@ -76,7 +76,9 @@ func TestPagesAreSortedByTicketNumber(t *testing.T) {
 		t.Errorf("columns = %+v, want the 8 default columns", page.Columns)
 	}
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+
+	items := view.Items
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +126,9 @@ func TestOrdersAndItems(t *testing.T) {
 		{Name: "Personnummer"},
 	}})
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+
+	items := view.Items
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +358,9 @@ func TestAFaultOnOnePageIsRetried(t *testing.T) {
 		return nil
 	})
 
-	items, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+	view, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "VIS-1177-las"})
+
+	items := view.Items
 
 	if err != nil || len(items) != 2 {
 		t.Fatalf("ListAllItems = %d items, %v; want both tickets read after a retry", len(items), err)
