@@ -153,7 +153,8 @@ type Log struct {
 	PseudonymKey Secret `yaml:"-"`
 }
 
-// The defaults of SPEC §2 and §5; the column names are easit's.
+// The defaults that the README's configuration and docs/EASIT.md give; the
+// column names are easit's.
 var (
 	DefaultFields   = Fields(easit.Fields{}.WithDefaults())
 	DefaultKinds    = Kinds{Lock: "Låsa inloggning", Unlock: "Häva låsning"}

@@ -50,7 +50,7 @@ func TestCheck(t *testing.T) {
 		// view12 is region 12's order view when not VIS-1177-las.
 		view12 string
 		// slow marks a case that waits out the 10-second read budget of
-		// SPEC §2, once per failing read.
+		// every read of Easit, once per failing read.
 		slow bool
 		// failed is the failing checks of region 12, each with what its
 		// line says.

@@ -24,7 +24,7 @@ type result struct {
 // getenv, as main does. Whatever the command, its standard error (the JSON
 // logs and the error messages) must hold no personnummer in clear; nor may
 // its standard output, unless it is the demo, whose sample numbers may be
-// shown, or the operator asked with --reveal (SPEC §5).
+// shown, or the operator asked with --reveal.
 func runCLI(t *testing.T, getenv func(string) (string, bool), args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer

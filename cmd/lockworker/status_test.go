@@ -21,7 +21,7 @@ func setupLocked(t *testing.T) (e *env, before, after time.Time) {
 	return e, before, time.Now()
 }
 
-// status --json prints the lock in the shape of SPEC §5, for the number in
+// status --json prints the lock in the shape the README gives, for the number in
 // any of its written forms.
 func TestStatusJSON(t *testing.T) {
 	t.Parallel()

@@ -55,7 +55,7 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
-// writeStatusJSON prints the lock state in the shape of SPEC §5: only
+// writeStatusJSON prints the lock state in the shape the README gives: only
 // "locked":false when there is no lock.
 func writeStatusJSON(a *app, lock lockworker.Lock, locked bool) error {
 	var v any = struct {

@@ -120,7 +120,7 @@ func TestSyncExitStatus(t *testing.T) {
 		// fail makes something fail.
 		fail func(e *env)
 		// slow marks a case that waits out the 10-second read budget of
-		// SPEC §2.
+		// every read of Easit.
 		slow bool
 		want int
 		// carriedOut and untouched are the orders ("07/55") that were, and
