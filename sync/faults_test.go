@@ -358,7 +358,7 @@ func TestTheMatrixAFormServiceDownOrSlow(t *testing.T) {
 		{"every call answered 503", variant{}, cosmictest.Fault{Status: http.StatusServiceUnavailable}, true},
 		{"every connection dropped", variant{}, cosmictest.Fault{Drop: true}, true},
 		{"slower than the read budget", variant{}, cosmictest.Fault{Delay: 1500 * time.Millisecond}, true},
-		{"slow within the read budget: the order is still resolved", ampleFormTime, cosmictest.Fault{Delay: 1500 * time.Millisecond}, false},
+		{"slow within the read budget: the order is still resolved", ampleTime, cosmictest.Fault{Delay: 1500 * time.Millisecond}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -197,7 +197,7 @@ func TestHostileTicketsGetTheirReason(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := setup(t)
+			w := setupVariant(t, ampleTime) // a page with a kind of a megabyte takes its time
 			w.accounts(adult)
 			o := w.lockOrder("07", "55", adult)
 			w.regions["07"].forms.Put(*o.form)
@@ -291,7 +291,7 @@ func TestAViewOfAThousandOrdersIsHandledWholeAndOnce(t *testing.T) {
 	if raceDetector {
 		n = 300 // still three pages, in a fraction of the time
 	}
-	w := setup(t)
+	w := setupVariant(t, ampleTime) // ten pages take their time on a busy machine
 	people := testNumbers(t, n)
 	w.accounts(people...)
 	for i, pnr := range people {
@@ -477,7 +477,7 @@ func TestHostileFormDocumentsGetADefinedOutcome(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := setupVariant(t, ampleFormTime)
+			w := setupVariant(t, ampleTime)
 			o := w.place("07", "55", adult)
 			forms := w.regions["07"].forms
 			body := []byte(tt.body(t, w.formDocument("07", "F-07-55")))

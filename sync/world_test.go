@@ -103,10 +103,14 @@ type variant struct {
 	formOptions []cosmic.Option
 }
 
-// ampleFormTime is the variant whose form clients give a read a minute: for
-// the tests whose outcome must come from what the form service says, never
-// from how busy the machine is.
-var ampleFormTime = variant{formOptions: []cosmic.Option{cosmic.WithReadBudget(time.Minute), cosmic.WithTimeout(time.Minute)}}
+// ampleTime is the variant whose clients give a read a minute, of Easit and
+// of the form service: for the tests that read large or many answers, or a
+// slow one, whose outcome must come from what was read, never from how busy
+// the machine is.
+var ampleTime = variant{
+	easitOptions: []easit.Option{easit.WithReadBudget(time.Minute), easit.WithTimeout(time.Minute)},
+	formOptions:  []cosmic.Option{cosmic.WithReadBudget(time.Minute), cosmic.WithTimeout(time.Minute)},
+}
 
 // setupVariant is setup for a variant of the world.
 func setupVariant(t *testing.T, v variant) *world {

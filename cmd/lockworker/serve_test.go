@@ -62,12 +62,12 @@ func TestServe(t *testing.T) {
 	// the start and one registered while the service runs, with no one
 	// asking.
 	want := map[string]string{"07/55": resolved, "07/56": manual, "12/101": resolved, "12/102": resolved}
-	e.eventually(10*time.Second, "the orders registered before the start are decided", func() (bool, string) {
+	e.eventually(30*time.Second, "the orders registered before the start are decided", func() (bool, string) {
 		got := e.statuses(slices.Collect(maps.Keys(want))...)
 		return maps.Equal(got, want), fmt.Sprintf("ticket statuses %v, want %v", got, want)
 	})
 	e.order("07", "57", lockKind, otherAdult)
-	e.eventually(10*time.Second, "the order registered while serving is decided", func() (bool, string) {
+	e.eventually(30*time.Second, "the order registered while serving is decided", func() (bool, string) {
 		status := e.region("07").easit.Status("57")
 		return status == resolved, fmt.Sprintf("ticket 07/57 has status %q, want %q", status, resolved)
 	})
@@ -76,7 +76,7 @@ func TestServe(t *testing.T) {
 	if code, body := s.get("/healthz"); code != http.StatusOK {
 		t.Errorf("GET /healthz = %d %q, want 200", code, body)
 	}
-	e.eventually(5*time.Second, "/readyz says ready", func() (bool, string) {
+	e.eventually(30*time.Second, "/readyz says ready", func() (bool, string) {
 		code, body := s.get("/readyz")
 		return code == http.StatusOK, fmt.Sprintf("GET /readyz = %d %q", code, body)
 	})
@@ -116,7 +116,7 @@ func TestServe(t *testing.T) {
 	// its orders when it ends, after recording them, so look until the two
 	// agree.
 	var fams map[string]*dto.MetricFamily
-	e.eventually(5*time.Second, "lockworker_orders_total matches the audit trail", func() (bool, string) {
+	e.eventually(30*time.Second, "lockworker_orders_total matches the audit trail", func() (bool, string) {
 		fams = s.metrics()
 		got, want := orderCounts(fams), auditCounts(e.audit())
 		return maps.Equal(got, want), fmt.Sprintf("lockworker_orders_total = %v, want the audit trail's %v", got, want)
@@ -202,7 +202,7 @@ func TestServe(t *testing.T) {
 	e.order("07", "62", lockKind, newYearAdult)
 	e.order("07", "63", unlockKind, adult)
 	e.order("07", "64", lockKind, noAccount)
-	e.eventually(5*time.Second, "a pass reads the forms of the new orders", func() (bool, string) {
+	e.eventually(30*time.Second, "a pass reads the forms of the new orders", func() (bool, string) {
 		for _, c := range kronoberg.forms.Calls() {
 			if strings.HasPrefix(c.Ref, "blankett-07-6") {
 				return true, ""
@@ -282,7 +282,7 @@ func TestServeWithoutAdmin(t *testing.T) {
 	e.accounts(adult)
 	e.order("07", "55", lockKind, adult)
 	s := e.startServe()
-	e.eventually(10*time.Second, "the order is carried out", func() (bool, string) {
+	e.eventually(30*time.Second, "the order is carried out", func() (bool, string) {
 		status := e.region("07").easit.Status("55")
 		return status == resolved, fmt.Sprintf("ticket 07/55 has status %q, want %q", status, resolved)
 	})
@@ -441,7 +441,7 @@ func (e *env) serve() *serving {
 	listen := e.serviceConfig()
 	s := e.startServe()
 	s.admin, s.token = "http://"+listen, e.vars["LOCKWORKER_ADMIN_TOKEN"]
-	e.eventually(10*time.Second, "the admin API answers", func() (bool, string) {
+	e.eventually(30*time.Second, "the admin API answers", func() (bool, string) {
 		code, body := s.get("/healthz")
 		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, s.stderr.String())
 	})
@@ -766,11 +766,11 @@ func TestServeBinary(t *testing.T) {
 	p := startBinary(t, cmd)
 	s := &serving{t: t, admin: "http://" + listen}
 
-	e.eventually(10*time.Second, "GET /healthz answers 200", func() (bool, string) {
+	e.eventually(30*time.Second, "GET /healthz answers 200", func() (bool, string) {
 		code, body := s.get("/healthz")
 		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, p.stderr.String())
 	})
-	e.eventually(10*time.Second, "ticket 07/55 is resolved", func() (bool, string) {
+	e.eventually(30*time.Second, "ticket 07/55 is resolved", func() (bool, string) {
 		status := e.region("07").easit.Status("55")
 		return status == resolved, fmt.Sprintf("ticket 07/55 has status %q, want %q", status, resolved)
 	})
