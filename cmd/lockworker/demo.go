@@ -45,6 +45,11 @@ work. Ctrl-C stops it.`,
 				return usagef("--log-level: %v", err)
 			}
 			if !serving {
+				for _, name := range []string{"listen", "schedule", "every"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s goes with --serve", name)
+					}
+				}
 				return a.runDemo(cmd.Context(), newJSONLogger(a.stderr, level))
 			}
 			if serve.every <= 0 {

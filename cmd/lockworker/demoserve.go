@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
@@ -40,10 +39,7 @@ func (a *app) serveDemo(ctx context.Context, opts demoServe) error {
 	}
 	defer d.close()
 
-	token, err := randomSecret()
-	if err != nil {
-		return err
-	}
+	token := randomSecret()
 	path, err := d.writeConfig(opts, token)
 	if err != nil {
 		return err
@@ -75,28 +71,22 @@ func (a *app) serveDemo(ctx context.Context, opts demoServe) error {
 }
 
 // randomSecret returns 32 random bytes in base64url: 43 characters.
-func randomSecret() (string, error) {
+func randomSecret() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("make a secret: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // writeConfig writes the configuration of the sample regions, with the admin
 // token and a fresh pseudonym key in files beside it, and returns its path.
 // Other lockworker commands can use it while the demo runs.
 func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
-	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
-		return "", fmt.Errorf("make the pseudonym key: %w", err)
-	}
 	tokenFile := filepath.Join(d.dir, "admin-token")
 	keyFile := filepath.Join(d.dir, "pseudonym-key")
 	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write the admin token: %w", err)
 	}
-	if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, []byte(randomSecret()+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write the pseudonym key: %w", err)
 	}
 

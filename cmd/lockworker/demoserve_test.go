@@ -3,14 +3,21 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/lockworker/lockworker/sync"
 )
 
 // demo --serve, run as the built binary, as the README shows it: it prints
@@ -189,5 +196,88 @@ func (p *runningBinary) stop(t *testing.T, sig os.Signal) (time.Duration, error)
 	case <-time.After(15 * time.Second):
 		t.Fatalf("%s still runs 15s after %s; stderr:\n%s", strings.Join(p.cmd.Args, " "), sig, p.stderr.String())
 		return 0, nil
+	}
+}
+
+// The orders that demo --serve adds tell, in each region in turn, a lock, an
+// unlock of that lock, and a lock whose form is signed only after a pass
+// found it unsigned; each is carried out by the passes between them.
+func TestDemoFeed(t *testing.T) {
+	t.Parallel()
+	// A minute passes between the passes, as between the demo's own; the
+	// pass right after an update would leave the ticket for the next, since
+	// its view may predate the update.
+	var mu gosync.Mutex
+	at := time.Now()
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
+	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: noEnv, now: now}
+	d, err := a.newDemo(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	syncer := &sync.Syncer{Store: d.store, Policy: demoPolicy, Log: zerolog.Nop(), Now: a.now}
+	for _, r := range d.regions {
+		syncer.Regions = append(syncer.Regions, r.syncRegion())
+	}
+	if _, err := syncer.RunOnce(t.Context(), sync.Options{}); err != nil { // the built-in sample orders
+		t.Fatal(err)
+	}
+	feed := &demoFeed{demo: d, now: a.now, people: demoPeople(a.now()), next: map[string]int{}}
+	region := map[string]*demoRegion{}
+	for _, r := range d.regions {
+		region[r.code] = r
+	}
+
+	steps := []struct {
+		said []string          // what the two orders added say
+		want map[string]string // what the pass after them gives each ticket ("07/1001")
+	}{
+		{[]string{"Region Kronoberg (07), ticket 1001: Låsa inloggning, its form signed", "Region Skåne (12), ticket 2001: Låsa inloggning, its form signed"},
+			map[string]string{"07/1001": "lock resolved", "12/2001": "lock resolved"}},
+		{[]string{"(07), ticket 1002: Häva låsning, its form signed", "(12), ticket 2002: Häva låsning, its form signed"},
+			map[string]string{"07/1002": "unlock resolved", "12/2002": "unlock resolved"}},
+		{[]string{"(07), ticket 1003: Låsa inloggning, its form not yet signed", "(12), ticket 2003: Låsa inloggning, its form not yet signed; the form of 07 ticket 1003 is signed now"},
+			map[string]string{"07/1003": "lock resolved", "12/2003": "lock waiting form_unsigned"}},
+		{[]string{"(07), ticket 1004: Låsa inloggning, its form signed; the form of 12 ticket 2003 is signed now", "(12), ticket 2004: Låsa inloggning, its form signed"},
+			map[string]string{"07/1004": "lock resolved", "12/2003": "lock resolved", "12/2004": "lock resolved"}},
+	}
+	for i, step := range steps {
+		mu.Lock()
+		at = at.Add(time.Minute)
+		mu.Unlock()
+		for _, want := range step.said {
+			said, err := feed.add(t.Context())
+			if err != nil || !strings.Contains(said, want) {
+				t.Fatalf("step %d: the feed added %q (%v), want %q", i+1, said, err, want)
+			}
+		}
+		sum, err := syncer.RunOnce(t.Context(), sync.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, rs := range sum.Regions {
+			for _, o := range rs.Orders {
+				id := rs.Code + "/" + o.Ticket
+				if _, ok := step.want[id]; ok {
+					got[id] = strings.TrimSpace(string(o.Kind) + " " + string(o.Outcome) + " " + string(o.Reason))
+				}
+			}
+		}
+		if !maps.Equal(got, step.want) {
+			t.Errorf("step %d: the pass gave %v, want %v", i+1, got, step.want)
+		}
+		for id, want := range step.want {
+			code, ticket, _ := strings.Cut(id, "/")
+			comments := region[code].easit.Comments(ticket)
+			prefix := "Klart: "
+			if strings.Contains(want, "waiting") {
+				prefix = "Väntar på blankett "
+			}
+			if len(comments) == 0 || !strings.HasPrefix(comments[len(comments)-1], prefix) {
+				t.Errorf("step %d: ticket %s has the comments %q, want the last to begin %q", i+1, id, comments, prefix)
+			}
+		}
 	}
 }

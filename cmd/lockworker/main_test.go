@@ -111,6 +111,9 @@ func TestUsageErrors(t *testing.T) {
 		{"an argument too many", []string{"version", "now"}, "takes 0 argument(s), got 1"},
 		{"an argument too few", []string{"accounts", "import"}, "takes 1 argument(s), got 0"},
 		{"a demo log level that is none", []string{"demo", "--log-level", "chatty"}, "--log-level"},
+		{"a flag of demo --serve without it", []string{"demo", "--listen", "127.0.0.1:0"}, "--listen goes with --serve"},
+		{"demo --serve adding no orders", []string{"demo", "--serve", "--every", "0s"}, "--every must be more than 0"},
+		{"demo --serve on no schedule", []string{"demo", "--serve", "--listen", "127.0.0.1:0", "--schedule", "now and then"}, "schedule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
