@@ -34,7 +34,7 @@ var Outcomes = []Outcome{OutcomeResolved, OutcomeNoop, OutcomeWaiting, OutcomeMa
 // waiting order, what it waits for). Logs, the audit trail and metrics use it.
 type Reason string
 
-// The reason codes of SPEC §1.
+// The reason codes, as the README's runbook explains them.
 const (
 	ReasonNone                 Reason = ""
 	ReasonInvalidTicketID      Reason = "invalid_ticket_id"

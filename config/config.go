@@ -208,7 +208,8 @@ type Log struct {
 	PseudonymKey Secret `yaml:"-"`
 }
 
-// The defaults of SPEC §2 and §5; the column names are easit's.
+// The defaults that the README's configuration and docs/EASIT.md give; the
+// column names are easit's.
 var (
 	DefaultFields   = Fields(easit.Fields{}.WithDefaults())
 	DefaultKinds    = Kinds{Lock: "Låsa inloggning", Unlock: "Häva låsning"}
@@ -417,6 +418,10 @@ func (c *Config) Validate() error {
 		}
 		checkURL(bad, field+".easit.url", r.Easit.URL, r.AllowInsecureHTTP)
 		checkTLS(bad, field+".easit.tls", r.Easit.TLS)
+		if strings.HasSuffix(strings.TrimRight(r.Easit.URL, "/"), "/integration-api") {
+			// lockworker adds it: given here too, every call would miss.
+			bad(field+".easit.url", "give Easit GO's address without /integration-api, which lockworker adds, not %q", r.Easit.URL)
+		}
 		if r.Easit.APIKey == "" {
 			bad(field+".easit.api_key", "is required (or api_key_file)")
 		}

@@ -151,6 +151,9 @@ func TestParseRejects(t *testing.T) {
 		{"a bad region code", func(s string) string { return strings.Replace(s, `code: "07"`, `code: "7"`, 1) }, `regions[0].code: must be a two-digit county code, not "7"`},
 		{"a bad org number", func(s string) string { return strings.Replace(s, "2321000065", "2321000066", 1) }, "regions[0].org_number"},
 		{"a bad Easit URL", func(s string) string { return strings.Replace(s, "http://127.0.0.1:9001", "127.0.0.1:9001", 1) }, "regions[0].easit.url"},
+		{"an Easit URL of the integration API", func(s string) string {
+			return strings.Replace(s, "http://127.0.0.1:9001", "http://127.0.0.1:9001/integration-api/", 1)
+		}, "regions[0].easit.url: give Easit GO's address without /integration-api, which lockworker adds"},
 		{"no view", func(s string) string { return strings.Replace(s, "view: V, ", "", 1) }, "regions[0].easit.view: is required"},
 		{"no forms token", func(s string) string { return strings.Replace(s, "token: t", "", 1) }, "regions[0].forms.token: is required"},
 		{"the same form for both kinds", func(s string) string { return strings.Replace(s, "code: H}", "code: L}", 1) }, "regions[0].forms: lock_form and unlock_form must differ"},

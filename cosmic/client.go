@@ -111,7 +111,7 @@ func WithTimeout(d time.Duration) Option {
 }
 
 // WithReadBudget bounds the time a read may take with all its retries
-// (default 10s, as SPEC §2 asks of every read). Non-positive values keep the
+// (default 10s, as for every read of Easit and the form service). Non-positive values keep the
 // default.
 func WithReadBudget(d time.Duration) Option {
 	return func(o *options) {

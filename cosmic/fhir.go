@@ -17,7 +17,7 @@ import (
 	"github.com/lockworker/lockworker"
 )
 
-// The identifier systems a form is read with (SPEC §3). A personnummer or an
+// The identifier systems a form is read with (docs/FORMS.md). A personnummer or an
 // HSA-id given under another system is not taken as one.
 const (
 	systemPersonnummer    = "http://electronichealth.se/identifier/personnummer"
@@ -209,7 +209,7 @@ type pendingRead struct {
 // decodeForm translates the DocumentReference in body, read by ref, into the
 // evidence it gives, and the references to other resources still to read.
 // What the document leaves out, or gives under another system or in another
-// form than SPEC §3 names, stays zero in the Form, for the rules to judge;
+// form than docs/FORMS.md names, stays zero in the Form, for the rules to judge;
 // only an answer that is not the DocumentReference asked for, that cannot be
 // read one way only, or whose references cannot be followed, is an error.
 func (fr formReader) decodeForm(ref string, body []byte) (draft, error) {

@@ -83,7 +83,7 @@ func FuzzDecodeForm(f *testing.F) {
 	})
 }
 
-// readExactly reads body as SPEC §3 says, independently of decodeForm: into
+// readExactly reads body as docs/FORMS.md says, independently of decodeForm: into
 // plain maps, whose member names match exactly, taking what is not a string
 // where one is due as absent. It is the reference decodeForm is held to. It
 // returns the evidence the document itself gives, the reads still to make

@@ -1,6 +1,6 @@
 // Package easit speaks to Easit GO, the ticket system in which a region's
 // support desk registers lock and unlock orders, through its integration API
-// (SPEC §2).
+// (docs/EASIT.md).
 //
 // Client makes the API's calls, one method per call, with the retry rules the
 // API needs: reads are retried on 5xx, 429 and network errors within a time
@@ -40,7 +40,7 @@ const (
 // Defaults of the client's options.
 const (
 	DefaultTimeout      = 30 * time.Second
-	DefaultReadBudget   = 10 * time.Second // SPEC §2: each read is retried for at most 10 seconds
+	DefaultReadBudget   = 10 * time.Second // each read is retried for at most 10 seconds
 	DefaultRetryWaitMin = 200 * time.Millisecond
 	DefaultRetryWaitMax = 2 * time.Second
 	// DefaultResponseLimit bounds an answer's body. A page of 100 orders is

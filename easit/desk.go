@@ -22,7 +22,7 @@ type Fields struct {
 	Created       string // its rawValue is the creation time, UTC ISO 8601
 }
 
-// WithDefaults returns f with every empty label set to its default of SPEC §2.
+// WithDefaults returns f with every empty label set to its default (docs/EASIT.md).
 func (f Fields) WithDefaults() Fields {
 	def := func(s *string, d string) {
 		if *s == "" {
@@ -50,7 +50,7 @@ func (f Fields) normalized() Fields {
 	return f
 }
 
-// The property names that the import handler takes (SPEC §2).
+// The property names that the import handler takes (docs/EASIT.md).
 const (
 	importID      = "ID"
 	importStatus  = "Status"

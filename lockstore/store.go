@@ -3,7 +3,7 @@
 // append-only audit trail and the record of passes, in one relational
 // database through gorm. SQLite (pure Go, no cgo) is the default and
 // PostgreSQL the production database; both get the same schema and the same
-// guarantees (SPEC §4).
+// guarantees (docs/RELIABILITY.md).
 //
 // The guarantees rest on the database rather than on the process, so that
 // several lockworker processes may share one: a ticket's decision, its lock

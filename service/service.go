@@ -60,6 +60,9 @@ type Config struct {
 	// Limits bound the admin listener's connections; zero fields take
 	// their defaults.
 	Limits ListenerLimits
+	// Listening, when not nil, is told the admin listener's address once it
+	// listens: the port, when Listen asks for any (":0").
+	Listening func(addr net.Addr)
 }
 
 // ListenerLimits bound what a client of the admin listener may hold.
@@ -175,6 +178,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 		s.log.Info().Str("listen", ln.Addr().String()).Bool("tls", s.cfg.TLSCertFile != "").Msg("admin listener started")
+		if s.cfg.Listening != nil {
+			s.cfg.Listening(ln.Addr())
+		}
 	}
 
 	// Scheduled passes run on the service's own context, cancelled only once

@@ -55,7 +55,7 @@ func (o order) wait(d lockworker.Decision, reason lockworker.Reason, detail stri
 		what = "ännu inte är signerad"
 	}
 	d.Comment = fmt.Sprintf("Väntar på blankett %s, som %s (%s). Den kontrolleras vid varje körning till %s; därefter går ärendet till manuell hantering.",
-		d.Evidence.Form, also(what, detail), reason, localTime(deadline))
+		d.Evidence.Form, also(what, detail), reason, lockworker.DisplayTime(deadline))
 	return d
 }
 
@@ -184,10 +184,5 @@ func evidence(e lockworker.Evidence) string {
 	if e.Signer == "" {
 		return fmt.Sprintf("Underlag: blankett %s.", e.Form)
 	}
-	return fmt.Sprintf("Underlag: blankett %s, signerad %s av %s.", e.Form, localTime(e.SignedAt), e.Signer)
-}
-
-// localTime shows a time as the support desk reads it.
-func localTime(t time.Time) string {
-	return t.In(lockworker.Stockholm).Format("2006-01-02 15:04")
+	return fmt.Sprintf("Underlag: blankett %s, signerad %s av %s.", e.Form, lockworker.DisplayTime(e.SignedAt), e.Signer)
 }

@@ -39,7 +39,7 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	if opts.Pass == "" {
 		opts.Pass = NewPassID(started)
 	}
-	sum := Summary{Pass: opts.Pass, StartedAt: started, DryRun: opts.DryRun}
+	sum := Summary{Pass: opts.Pass, StartedAt: started.UTC(), DryRun: opts.DryRun}
 	log := s.Log.With().Str("pass", sum.Pass).Logger()
 	codes := make([]string, len(regions))
 	for i, r := range regions {

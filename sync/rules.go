@@ -120,7 +120,7 @@ func (s *Syncer) decide(ctx context.Context, r Region, t lockworker.Ticket, now 
 	case form.Date.IsZero():
 		return o.manual(d, lockworker.ReasonFormDateInvalid, ""), nil
 	case form.Date.After(now.Add(s.Policy.ClockTolerance)):
-		return o.manual(d, lockworker.ReasonFormDateInvalid, localTime(form.Date)), nil
+		return o.manual(d, lockworker.ReasonFormDateInvalid, lockworker.DisplayTime(form.Date)), nil
 	case form.Date.Before(now.Add(-s.Policy.FormMaxAge)):
 		return o.manual(d, lockworker.ReasonFormTooOld, ""), nil
 	}

@@ -36,6 +36,11 @@ func TestALockOrderIsCarriedOut(t *testing.T) {
 	if !strings.Contains(comment, "är låst") || !strings.Contains(comment, "F-07-55") {
 		t.Errorf("comment %q does not say the login is locked on form F-07-55", comment)
 	}
+	// The form was signed at 08:30 UTC, which the desk reads in Swedish
+	// time with its zone.
+	if want := "signerad 2026-11-23 09:30 CET av SE2321000065-L55"; !strings.Contains(comment, want) {
+		t.Errorf("comment %q does not say %q", comment, want)
+	}
 	lock, locked := w.lock(adult)
 	if !locked {
 		t.Fatal("the person is not locked")
@@ -641,7 +646,7 @@ func TestACommentSaysWhichRuleFailed(t *testing.T) {
 		{"a signed form without a date", func(o *order) { o.form.Date = time.Time{} },
 			lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid, "saknar signeringstid", ""},
 		{"a signed form dated an hour ahead", func(o *order) { o.form.Date = start.Add(time.Hour) },
-			lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid, "anger signeringstiden 2026-11-23 12:00, som ligger i framtiden", ""},
+			lockworker.OutcomeManual, lockworker.ReasonFormDateInvalid, "anger signeringstiden 2026-11-23 12:00 CET, som ligger i framtiden", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,7 +87,8 @@ func setup(t *testing.T) *world {
 
 // variant changes the test world before it starts, for the tests of faults
 // that need it: a smaller Easit page, a shorter Easit timeout, another
-// claim lease. The zero variant is the usual world.
+// claim lease, a longer read budget for forms. The zero variant is the usual
+// world.
 type variant struct {
 	// easitPageSize is the largest page the Easit servers give; 0 for
 	// their default.
@@ -105,6 +106,15 @@ type variant struct {
 	byteOrderMark bool
 	// postgres puts the lock store on PostgreSQL instead of SQLite.
 	postgres bool
+}
+
+// ampleTime is the variant whose clients give a read a minute, of Easit and
+// of the form service: for the tests that read large or many answers, or a
+// slow one, whose outcome must come from what was read, never from how busy
+// the machine is.
+var ampleTime = variant{
+	easitOptions: []easit.Option{easit.WithReadBudget(time.Minute), easit.WithTimeout(time.Minute)},
+	formsOptions: []cosmic.Option{cosmic.WithReadBudget(time.Minute), cosmic.WithTimeout(time.Minute)},
 }
 
 // setupVariant is setup for a variant of the world.

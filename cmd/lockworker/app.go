@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -128,14 +129,57 @@ func (a *app) versionCommand() *cobra.Command {
 	}
 }
 
-// buildVersion is the version set at build time, else the module version
-// the binary was built from.
+// buildVersion is the version stamped at build time, else what the Go
+// toolchain recorded of the module the binary was built from.
 func buildVersion() string {
-	if version != "" {
-		return version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		info = nil
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
+	return versionOf(version, info)
+}
+
+// versionOf is the version stamped with -ldflags, else the module's version
+// (as `go install …@v1.2.3` records it), else the commit the binary was built
+// from with its time and whether the working tree had changes:
+// "devel 3f2a9c1d4e5b (2026-11-30T13:05:00Z, modified)".
+func versionOf(stamped string, info *debug.BuildInfo) string {
+	if stamped != "" {
+		return stamped
 	}
-	return "(devel)"
+	if info == nil {
+		return "devel (no build information)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var revision, at string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if revision == "" {
+		return "devel (no version control information)"
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	details := []string{}
+	if at != "" {
+		details = append(details, at)
+	}
+	if modified {
+		details = append(details, "modified")
+	}
+	if len(details) == 0 {
+		return "devel " + revision
+	}
+	return fmt.Sprintf("devel %s (%s)", revision, strings.Join(details, ", "))
 }

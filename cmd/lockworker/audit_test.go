@@ -79,14 +79,17 @@ func TestAuditTable(t *testing.T) {
 	var order []string
 	var last time.Time
 	for _, line := range lines[1:6] {
+		// The time takes three columns: day, minute and zone.
 		f := strings.Fields(line)
-		if len(f) != 10 {
-			t.Errorf("row %q has %d columns, want 10", line, len(f))
+		if len(f) != 12 {
+			t.Errorf("row %q has %d columns, want 12", line, len(f))
 			continue
 		}
-		at, err := time.Parse(time.RFC3339, f[0])
+		shown := strings.Join(f[:3], " ")
+		f = append([]string{shown}, f[3:]...)
+		at, err := parseDisplayTime(shown)
 		if err != nil || at.Before(last) || !passID.MatchString(f[1]) {
-			t.Errorf("row %q: time %q (%v) and pass %q, want RFC 3339 times, newest last, and pass ids", line, f[0], err, f[1])
+			t.Errorf("row %q: time %q (%v) and pass %q, want times in Swedish time with the zone, newest last, and pass ids", line, f[0], err, f[1])
 		}
 		last = at
 		id := f[2] + "/" + f[3]

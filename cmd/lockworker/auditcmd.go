@@ -98,14 +98,14 @@ func person(p lockworker.Personnummer, reveal bool) string {
 	return p.Pseudonym()
 }
 
-// writeAudit prints the audit trail as a table, times in Swedish time; what
-// came from outside is printed escaped of control characters.
+// writeAudit prints the audit trail as a table, times as people read them;
+// what came from outside is printed escaped of control characters.
 func writeAudit(w io.Writer, entries []lockworker.AuditEntry, reveal bool) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tPASS\tREGION\tTICKET\tKIND\tOUTCOME\tREASON\tPERSON\tFORM\tSIGNER")
 	for _, e := range entries {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			e.At.In(lockworker.Stockholm).Format(time.RFC3339), safetext.Escape(e.Pass), safetext.Escape(e.Region), safetext.Escape(e.Ticket),
+			lockworker.DisplayTime(e.At), safetext.Escape(e.Pass), safetext.Escape(e.Region), safetext.Escape(e.Ticket),
 			dash(string(e.Kind)), e.Outcome, dash(string(e.Reason)),
 			dash(person(e.Personnummer, reveal)), dash(safetext.Escape(e.Evidence.Form)), dash(safetext.Escape(e.Evidence.Signer)))
 	}

@@ -52,7 +52,7 @@ func TestCheck(t *testing.T) {
 		// view12 is region 12's order view when not VIS-1177-las.
 		view12 string
 		// slow marks a case that waits out the 10-second read budget of
-		// SPEC §2, once per failing read.
+		// every read of Easit, once per failing read.
 		slow bool
 		// fast marks a case that must fail at once, well within a read's
 		// budget.
@@ -100,7 +100,7 @@ func TestCheck(t *testing.T) {
 		{
 			name: "a form service whose name does not resolve",
 			breaks: func(e *env) {
-				e.editConfig("url: "+e.region("12").forms.URL(), "url: http://fhir.lockworker.invalid/fhir")
+				e.editConfig("url: "+e.region("12").forms.URL(), "url: https://fhir.lockworker.invalid/fhir")
 			},
 			failed: map[string]string{"form service metadata": "lookup fhir.lockworker.invalid"},
 		},
@@ -240,4 +240,15 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 			}
 		})
 	}
+}
+
+// columnTwice gives the region an Easit whose order view has two columns
+// labelled "Personnummer": its reporter column is misnamed so. Orders of the
+// region's Easit before are not in it.
+func columnTwice(e *env, code string) {
+	r := e.region(code)
+	twice := easittest.NewServer(easittest.Config{APIKey: "easit-key-" + code, Fields: easit.Fields{Reporter: "Personnummer"}})
+	e.t.Cleanup(twice.Close)
+	e.editConfig("url: "+r.easit.URL()+"\n", "url: "+twice.URL()+"\n")
+	r.easit = twice
 }

@@ -24,22 +24,47 @@ import (
 
 func (a *app) demoCommand() *cobra.Command {
 	var logLevel string
+	serve := demoServe{}
+	var serving bool
 	cmd := &cobra.Command{
-		Use:   "demo",
+		Use:   "demo [--serve]",
 		Short: "Run one pass against built-in sample regions and show what happened",
 		Long: `Start a built-in Easit GO and form service for two sample regions on loopback,
 run one pass on a fresh embedded lock store, and print what became of each
-sample order. The sample personnummer are Skatteverket's test numbers.`,
+sample order. The sample personnummer are Skatteverket's test numbers.
+
+With --serve, run the service (as lockworker serve does) against the sample
+regions instead, with the admin HTTP API on --listen: it prints the API's URLs,
+a fresh admin token and a configuration that other lockworker commands can use
+meanwhile, and adds a new sample order every --every so that the passes have
+work. Ctrl-C stops it.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level, err := zerolog.ParseLevel(logLevel)
 			if err != nil {
 				return usagef("--log-level: %v", err)
 			}
-			return a.runDemo(cmd.Context(), newJSONLogger(a.stderr, level))
+			if !serving {
+				for _, name := range []string{"listen", "schedule", "every"} {
+					if cmd.Flags().Changed(name) {
+						return usagef("--%s goes with --serve", name)
+					}
+				}
+				return a.runDemo(cmd.Context(), newJSONLogger(a.stderr, level))
+			}
+			if serve.every <= 0 {
+				return usagef("--every must be more than 0")
+			}
+			serve.logLevel = level.String()
+			return a.serveDemo(cmd.Context(), serve)
 		},
 	}
-	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "the level of the JSON logs on standard error")
+	f := cmd.Flags()
+	f.StringVar(&logLevel, "log-level", "warn", "the level of the JSON logs on standard error")
+	f.BoolVar(&serving, "serve", false, "run the service against the sample regions until Ctrl-C")
+	f.StringVar(&serve.listen, "listen", "127.0.0.1:8080", "with --serve: the admin HTTP address (127.0.0.1:0 for any free port)")
+	f.StringVar(&serve.schedule, "schedule", "@every 30s", "with --serve: when passes run")
+	f.DurationVar(&serve.every, "every", 20*time.Second, "with --serve: how often a new sample order arrives")
 	return cmd
 }
 
@@ -50,15 +75,18 @@ var (
 )
 
 const (
-	demoAPIKey = "demo-easit-key"
-	demoToken  = "demo-forms-token"
+	demoAPIKey        = "demo-easit-key"
+	demoToken         = "demo-forms-token"
+	demoView          = "VIS-1177-las"
+	demoImportHandler = "VIS-1177-uppdatera"
 )
 
 // demoOrder is a sample order and the form that goes with it.
 type demoOrder struct {
 	ticket, kind, number string
-	// form says what the form service holds: "signed", "missing", or
-	// "other-patient" (a signed form about someone else).
+	// form says what the form service holds: "signed", "missing",
+	// "unsigned" (a form not signed yet) or "other-patient" (a signed form
+	// about someone else).
 	form string
 	// story says what the order shows.
 	story string
@@ -101,23 +129,67 @@ var demoHistory = []struct{ ticket, number string }{
 // demoAccounts are the sample people who have a 1177 account.
 var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "202312312388", "198802292394", "192001011564", "189001019802"}
 
-// runDemo sets the sample regions up, runs an earlier pass for their
-// history, then the sample pass, and prints what became of each order.
-func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
+// demo is the demo's world: the sample regions with their built-in
+// servers, and a fresh embedded lock store in a directory of its own that
+// holds the sample accounts and the locks of an earlier pass.
+type demo struct {
+	dir     string
+	store   *lockstore.Store
+	regions []*demoRegion
+}
+
+// newDemo sets the sample regions up with their sample orders, created an
+// hour ago; the caller closes the demo.
+func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
 	dir, err := os.MkdirTemp("", "lockworker-demo-")
 	if err != nil {
-		return fmt.Errorf("make the demo's directory: %w", err)
+		return nil, fmt.Errorf("make the demo's directory: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	store, err := lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now})
+	d := &demo{dir: dir}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now})
 	if err != nil {
-		return fmt.Errorf("open the demo's lock store: %w", err)
+		return nil, fmt.Errorf("open the demo's lock store: %w", err)
 	}
-	defer store.Close()
 
 	now := a.now()
+	if err := addDemoAccounts(ctx, d.store, demoAccounts, now); err != nil {
+		return nil, err
+	}
+	if err := seedHistory(ctx, d.store, now); err != nil {
+		return nil, err
+	}
+	d.regions = demoRegions()
+	for _, r := range d.regions {
+		r.easit = easittest.NewServer(easittest.Config{APIKey: demoAPIKey, Now: a.now})
+		r.forms = cosmictest.NewServer(cosmictest.Config{Token: demoToken})
+		for _, o := range r.orders {
+			r.add(o, now.Add(-time.Hour))
+		}
+	}
+	return d, nil
+}
+
+// close stops the sample regions' servers and removes the lock store.
+func (d *demo) close() {
+	for _, r := range d.regions {
+		r.easit.Close()
+		r.forms.Close()
+	}
+	if d.store != nil {
+		d.store.Close()
+	}
+	os.RemoveAll(d.dir)
+}
+
+// addDemoAccounts registers sample people as having a 1177 account.
+func addDemoAccounts(ctx context.Context, store *lockstore.Store, numbers []string, now time.Time) error {
 	var accounts []lockworker.Personnummer
-	for _, n := range demoAccounts {
+	for _, n := range numbers {
 		p, err := lockworker.ParsePersonnummer(n, now)
 		if err != nil {
 			return fmt.Errorf("sample account: %w", err)
@@ -127,36 +199,29 @@ func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
 	if _, err := store.AddAccounts(ctx, accounts); err != nil {
 		return fmt.Errorf("add the sample accounts: %w", err)
 	}
+	return nil
+}
 
-	regions := demoRegions()
-	syncer := &sync.Syncer{
-		Store:  store,
-		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
-		Log:    log,
-		Now:    a.now,
-	}
-	for _, r := range regions {
-		r.easit = easittest.NewServer(easittest.Config{APIKey: demoAPIKey, Now: a.now})
-		defer r.easit.Close()
-		r.forms = cosmictest.NewServer(cosmictest.Config{Token: demoToken})
-		defer r.forms.Close()
-		syncer.Regions = append(syncer.Regions, r.syncRegion())
-	}
-
-	if err := seedHistory(ctx, store, now); err != nil {
+// runDemo runs the sample pass and prints what became of each order.
+func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
+	d, err := a.newDemo(ctx)
+	if err != nil {
 		return err
 	}
-	for _, r := range regions {
-		for _, o := range r.orders {
-			r.add(o, now.Add(-time.Hour))
-		}
+	defer d.close()
+	syncer := &sync.Syncer{Store: d.store, Policy: demoPolicy, Log: log, Now: a.now}
+	for _, r := range d.regions {
+		syncer.Regions = append(syncer.Regions, r.syncRegion())
 	}
 	sum, err := syncer.RunOnce(ctx, sync.Options{})
 	if err != nil {
 		return err
 	}
-	return writeDemo(a.stdout, regions, sum)
+	return writeDemo(a.stdout, d.regions, sum)
 }
+
+// demoPolicy is the policy of the sample regions: the defaults.
+var demoPolicy = sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour}
 
 // seedHistory records the locks that an earlier pass made two days ago at
 // Region Kronoberg's request, as that pass recorded them, so that the sample
@@ -195,40 +260,51 @@ func (r *demoRegion) syncRegion() sync.Region {
 		Statuses:   sync.Statuses(config.DefaultStatuses),
 		LockForm:   demoLockForm,
 		UnlockForm: demoUnlockForm,
-		Tickets:    easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields(config.DefaultFields)),
+		Tickets:    easit.NewDesk(client, demoView, demoImportHandler, easit.Fields(config.DefaultFields)),
 		Forms:      cosmic.NewClient(r.forms.URL(), demoToken),
 	}
 }
 
 // add registers a sample order in the region's Easit, and its form.
 func (r *demoRegion) add(o demoOrder, created time.Time) {
-	ref := "blankett-" + r.code + "-" + o.ticket
 	r.easit.AddOrder(easittest.Order{
 		Ticket: o.ticket, Status: config.DefaultStatuses.Open, Kind: o.kind, Personnummer: o.number,
 		Reporter: "Dr. Demo Demosson", ReporterHSAID: "SE" + r.org + "-D" + o.ticket,
-		FormRef: ref, Created: created,
+		FormRef: demoFormRef(r.code, o.ticket), Created: created,
 	})
 	if o.form == "missing" {
 		return
 	}
+	r.forms.Put(r.form(o, created.Add(-30*time.Minute)))
+}
+
+func demoFormRef(code, ticket string) string { return "blankett-" + code + "-" + ticket }
+
+// form is the form of a sample order, signed at signed unless the order's
+// form is "unsigned".
+func (r *demoRegion) form(o demoOrder, signed time.Time) cosmictest.Document {
 	// The form names its patient by the 12-digit number; a sample with an
 	// invalid number gets a form all the same, to show which rule stops it.
 	patient := o.number
-	if p, err := lockworker.ParsePersonnummer(o.number, created); err == nil {
+	if p, err := lockworker.ParsePersonnummer(o.number, signed); err == nil {
 		patient = p.Reveal()
 	}
 	if o.form == "other-patient" {
 		patient = "199908072391"
 	}
 	typ := demoLockForm
-	if o.kind == "Häva låsning" {
+	if o.kind == config.DefaultKinds.Unlock {
 		typ = demoUnlockForm
 	}
-	r.forms.Put(cosmictest.Document{
-		ID: ref, DocStatus: "final", Type: typ, Patient: patient,
+	doc := cosmictest.Document{
+		ID: demoFormRef(r.code, o.ticket), DocStatus: "final", Type: typ, Patient: patient,
 		Signer: "SE" + r.org + "-L" + o.ticket, Custodian: "SE" + r.org + "-1000",
-		Date: created.Add(-30 * time.Minute),
-	})
+		Date: signed,
+	}
+	if o.form == "unsigned" {
+		doc.DocStatus, doc.Signer = "preliminary", ""
+	}
+	return doc
 }
 
 // writeDemo prints each sample order, what became of it, and the comment its

@@ -22,6 +22,18 @@ const multiOrders = 100
 // multiInvalid is what the orders that give no valid personnummer give.
 const multiInvalid = "personnummer saknas"
 
+// The timing of the processes run at once. Their first reads of each view
+// are held until all have come (see multiBarrier), for at most
+// multiBarrierCap: time enough for the last process to start on a busy
+// machine, and less than both the Easit timeout and the client's read
+// budget of 10s, so that no held read fails. The claim lease is twice the
+// Easit timeout, as the configuration demands.
+const (
+	multiBarrierCap   = 8 * time.Second
+	multiEasitTimeout = 9 * time.Second
+	multiClaimLease   = 2 * multiEasitTimeout
+)
+
 // Several lockworker processes started at the same moment on one lock
 // store, over the same regions, carry out every order exactly once: each
 // ticket is updated in Easit once, with one comment, each decision is in
@@ -43,6 +55,8 @@ func TestMultiProcessSync(t *testing.T) {
 		t.Run(tt.driver, func(t *testing.T) {
 			t.Parallel()
 			e := crashSetup(t, tt.driver, tt.dsn(t))
+			e.editConfig("easit_timeout: "+crashEasitTimeout.String(), "easit_timeout: "+multiEasitTimeout.String())
+			e.editConfig("claim_lease: "+crashClaimLease.String(), "claim_lease: "+multiClaimLease.String())
 			// Each process keeps to its own rate limit; ten requests a
 			// second to each Easit would make the test wait for nothing.
 			e.editConfig("\nlimits:\n", "\nlimits:\n  easit_requests_per_second: 200\n")
@@ -112,7 +126,7 @@ func TestMultiProcessSync(t *testing.T) {
 				if rounds == 3 {
 					t.Fatalf("%d orders still open after %d rounds of %d processes: %q", len(left), rounds, tt.processes, left)
 				}
-				time.Sleep(crashClaimLease + crashClockSkew)
+				time.Sleep(multiClaimLease + crashClockSkew)
 			}
 			wall := time.Since(started)
 
@@ -129,8 +143,9 @@ func TestMultiProcessSync(t *testing.T) {
 // multiBarrier returns a fault function for a fake Easit that holds the
 // first reads of its view (page 1) until n have come, so that n processes
 // started together decide the view's orders at the same moment. Should one
-// be late, a read is held no longer than 1.5s after the first came, within
-// the Easit timeout of the test (crashEasitTimeout), so that none times out.
+// not come, a read is held no longer than multiBarrierCap after the first
+// came, so that none times out; the test then finds that the passes did not
+// run at once.
 func multiBarrier(n int) func(easittest.Call) *easittest.Fault {
 	var mu gosync.Mutex
 	arrived := 0
@@ -143,7 +158,7 @@ func multiBarrier(n int) func(easittest.Call) *easittest.Fault {
 		mu.Lock()
 		arrived++
 		if arrived == 1 {
-			time.AfterFunc(1500*time.Millisecond, open)
+			time.AfterFunc(multiBarrierCap, open)
 		}
 		if arrived == n {
 			open()

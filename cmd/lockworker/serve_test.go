@@ -62,12 +62,12 @@ func TestServe(t *testing.T) {
 	// the start and one registered while the service runs, with no one
 	// asking.
 	want := map[string]string{"07/55": resolved, "07/56": manual, "12/101": resolved, "12/102": resolved}
-	e.eventually(10*time.Second, "the orders registered before the start are decided", func() (bool, string) {
+	e.eventually(30*time.Second, "the orders registered before the start are decided", func() (bool, string) {
 		got := e.statuses(slices.Collect(maps.Keys(want))...)
 		return maps.Equal(got, want), fmt.Sprintf("ticket statuses %v, want %v", got, want)
 	})
 	e.order("07", "57", lockKind, otherAdult)
-	e.eventually(10*time.Second, "the order registered while serving is decided", func() (bool, string) {
+	e.eventually(30*time.Second, "the order registered while serving is decided", func() (bool, string) {
 		status := e.region("07").easit.Status("57")
 		return status == resolved, fmt.Sprintf("ticket 07/57 has status %q, want %q", status, resolved)
 	})
@@ -76,7 +76,7 @@ func TestServe(t *testing.T) {
 	if code, body := s.get("/healthz"); code != http.StatusOK {
 		t.Errorf("GET /healthz = %d %q, want 200", code, body)
 	}
-	e.eventually(5*time.Second, "/readyz says ready", func() (bool, string) {
+	e.eventually(30*time.Second, "/readyz says ready", func() (bool, string) {
 		code, body := s.get("/readyz")
 		return code == http.StatusOK, fmt.Sprintf("GET /readyz = %d %q", code, body)
 	})
@@ -116,7 +116,7 @@ func TestServe(t *testing.T) {
 	// its orders when it ends, after recording them, so look until the two
 	// agree.
 	var fams map[string]*dto.MetricFamily
-	e.eventually(5*time.Second, "lockworker_orders_total matches the audit trail", func() (bool, string) {
+	e.eventually(30*time.Second, "lockworker_orders_total matches the audit trail", func() (bool, string) {
 		fams = s.metrics()
 		got, want := orderCounts(fams), auditCounts(e.audit())
 		return maps.Equal(got, want), fmt.Sprintf("lockworker_orders_total = %v, want the audit trail's %v", got, want)
@@ -202,7 +202,7 @@ func TestServe(t *testing.T) {
 	e.order("07", "62", lockKind, newYearAdult)
 	e.order("07", "63", unlockKind, adult)
 	e.order("07", "64", lockKind, noAccount)
-	e.eventually(5*time.Second, "a pass reads the forms of the new orders", func() (bool, string) {
+	e.eventually(30*time.Second, "a pass reads the forms of the new orders", func() (bool, string) {
 		for _, c := range kronoberg.forms.Calls() {
 			if strings.HasPrefix(c.Ref, "blankett-07-6") {
 				return true, ""
@@ -282,7 +282,7 @@ func TestServeWithoutAdmin(t *testing.T) {
 	e.accounts(adult)
 	e.order("07", "55", lockKind, adult)
 	s := e.startServe()
-	e.eventually(10*time.Second, "the order is carried out", func() (bool, string) {
+	e.eventually(30*time.Second, "the order is carried out", func() (bool, string) {
 		status := e.region("07").easit.Status("55")
 		return status == resolved, fmt.Sprintf("ticket 07/55 has status %q, want %q", status, resolved)
 	})
@@ -441,7 +441,7 @@ func (e *env) serve() *serving {
 	listen := e.serviceConfig()
 	s := e.startServe()
 	s.admin, s.token = "http://"+listen, e.vars["LOCKWORKER_ADMIN_TOKEN"]
-	e.eventually(10*time.Second, "the admin API answers", func() (bool, string) {
+	e.eventually(30*time.Second, "the admin API answers", func() (bool, string) {
 		code, body := s.get("/healthz")
 		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, s.stderr.String())
 	})
@@ -668,17 +668,7 @@ func statusOf(o lockworker.Outcome) string {
 // word if it does not within timeout.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, string)) {
 	e.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, why := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not within %s: %s", what, timeout, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(e.t, timeout, what, cond)
 }
 
 // statuses returns the Easit status of each ticket ("07/55").
@@ -768,32 +758,19 @@ func TestServeBinary(t *testing.T) {
 	e.order("07", "55", lockKind, adult)
 	listen := e.serviceConfig()
 
-	var stdout, stderr lockedBuffer
 	cmd := exec.Command(bin, "serve", "--config", e.config)
 	cmd.Env = append(os.Environ(), "LOCKWORKER_CONFIG=")
 	for k, v := range e.vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start lockworker serve: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
+	p := startBinary(t, cmd)
 	s := &serving{t: t, admin: "http://" + listen}
 
-	e.eventually(10*time.Second, "GET /healthz answers 200", func() (bool, string) {
+	e.eventually(30*time.Second, "GET /healthz answers 200", func() (bool, string) {
 		code, body := s.get("/healthz")
-		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, stderr.String())
+		return code == http.StatusOK, fmt.Sprintf("GET /healthz = %d %q; stderr:\n%s", code, body, p.stderr.String())
 	})
-	e.eventually(10*time.Second, "ticket 07/55 is resolved", func() (bool, string) {
+	e.eventually(30*time.Second, "ticket 07/55 is resolved", func() (bool, string) {
 		status := e.region("07").easit.Status("55")
 		return status == resolved, fmt.Sprintf("ticket 07/55 has status %q, want %q", status, resolved)
 	})
@@ -804,22 +781,16 @@ func TestServeBinary(t *testing.T) {
 		t.Errorf("lockworker status --json while serving = %q (%v), want %s", out, err, want)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("send SIGTERM: %v", err)
+	if took, err := p.stop(t, syscall.SIGTERM); err != nil || took > 5*time.Second {
+		t.Errorf("after SIGTERM lockworker serve exited with %v after %s, want status 0 within 5s; stderr:\n%s", err, took.Round(time.Millisecond), p.stderr.String())
 	}
-	start := time.Now()
-	select {
-	case err := <-exited:
-		stopped = true
-		if took := time.Since(start); err != nil || took > 5*time.Second {
-			t.Errorf("after SIGTERM lockworker serve exited with %v after %s, want status 0 within 5s; stderr:\n%s", err, took.Round(time.Millisecond), stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("lockworker serve still runs 10s after SIGTERM; stderr:\n%s", stderr.String())
+	stdout, stderr := p.stdout.String(), p.stderr.String()
+	assertNoPersonnummer(t, "standard output of the binary's serve", stdout)
+	assertNoPersonnummer(t, "standard error of the binary's serve", stderr)
+	if events := logEvents(t, stderr); len(events) == 0 || events[0]["message"] != "lockworker serve starting" || events[0]["version"] != "v1.2.3-test" {
+		t.Errorf("the logs do not begin with the start and the version v1.2.3-test:\n%s", stderr)
 	}
-	assertNoPersonnummer(t, "standard output of the binary's serve", stdout.String())
-	assertNoPersonnummer(t, "standard error of the binary's serve", stderr.String())
-	if !strings.Contains(stderr.String(), `"message":"service stopped"`) {
-		t.Errorf("the logs do not say the service stopped:\n%s", stderr.String())
+	if !strings.Contains(stderr, `"message":"service stopped"`) {
+		t.Errorf("the logs do not say the service stopped:\n%s", stderr)
 	}
 }

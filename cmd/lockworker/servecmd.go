@@ -1,8 +1,15 @@
 package main
 
 import (
+	"context"
+	"net"
+	"runtime"
+
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/config"
+	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/service"
 )
 
@@ -26,28 +33,35 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			if err != nil {
 				return err
 			}
-
-			metrics := service.NewMetrics(store.CountActiveLocks)
-			svcCfg := service.Config{
-				Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(),
-				ProtectProbes: cfg.Admin.ProtectProbes,
-				TLSCertFile:   cfg.Admin.TLS.CertFile, TLSKeyFile: cfg.Admin.TLS.KeyFile,
-			}
-			for _, r := range cfg.Regions {
-				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
-			}
-			if svcCfg.Listen == "" {
-				log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
-			}
-			syncer, err := a.newSyncer(cfg, store, log, metrics)
-			if err != nil {
-				return err
-			}
-			svc, err := service.New(svcCfg, syncer, store, metrics, log, a.now)
-			if err != nil {
-				return usageError{err}
-			}
-			return svc.Run(ctx)
+			return a.serve(ctx, cfg, store, log, nil)
 		},
 	}
+}
+
+// serve runs the service of cfg on store until ctx is done; listening, when
+// not nil, is told the admin listener's address once it listens.
+func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.Store, log zerolog.Logger, listening func(net.Addr)) error {
+	log.Info().Str("version", buildVersion()).Str("go", runtime.Version()).Msg("lockworker serve starting")
+	metrics := service.NewMetrics(store.CountActiveLocks)
+	svcCfg := service.Config{
+		Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(),
+		ProtectProbes: cfg.Admin.ProtectProbes,
+		TLSCertFile:   cfg.Admin.TLS.CertFile, TLSKeyFile: cfg.Admin.TLS.KeyFile,
+		Listening: listening,
+	}
+	for _, r := range cfg.Regions {
+		svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
+	}
+	if svcCfg.Listen == "" {
+		log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
+	}
+	syncer, err := a.newSyncer(cfg, store, log, metrics)
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(svcCfg, syncer, store, metrics, log, a.now)
+	if err != nil {
+		return usageError{err}
+	}
+	return svc.Run(ctx)
 }

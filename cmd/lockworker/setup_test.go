@@ -27,7 +27,7 @@ const (
 	noAccount  = "200802292383" // never given an account in these tests
 )
 
-// The default order kinds and statuses of Easit (SPEC §2).
+// The default order kinds and statuses of Easit (docs/EASIT.md).
 var (
 	lockKind   = config.DefaultKinds.Lock
 	unlockKind = config.DefaultKinds.Unlock
@@ -95,7 +95,8 @@ func setupStore(t *testing.T, driver, dsn string) *env {
 	return e
 }
 
-// configTemplate is the configuration file of an env, in the shape of SPEC §5.
+// configTemplate is the configuration file of an env, in the shape the README
+// gives.
 var configTemplate = template.Must(template.New("lockworker.yaml").Parse(`# lockworker's configuration for a test: two regions on loopback.
 lockstore:
   driver: {{.Driver}}

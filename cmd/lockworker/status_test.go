@@ -21,7 +21,7 @@ func setupLocked(t *testing.T) (e *env, before, after time.Time) {
 	return e, before, time.Now()
 }
 
-// status --json prints the lock in the shape of SPEC §5, for the number in
+// status --json prints the lock in the shape the README gives, for the number in
 // any of its written forms.
 func TestStatusJSON(t *testing.T) {
 	t.Parallel()
@@ -70,6 +70,12 @@ func TestStatusPlain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		res := e.run("status", tt.number)
+		if since, ok := strings.CutPrefix(res.stdout, "locked since "); ok {
+			shown, _, _ := strings.Cut(since, " at the request")
+			if _, err := parseDisplayTime(shown); err != nil {
+				t.Errorf("status %s: %v", tt.number, err)
+			}
+		}
 		for _, want := range tt.want {
 			if res.code != exitOK || !strings.Contains(res.stdout, want) {
 				t.Errorf("status %s = %d, %q; want 0 and %q", tt.number, res.code, res.stdout, want)

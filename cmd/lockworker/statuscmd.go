@@ -46,7 +46,7 @@ func (a *app) statusCommand() *cobra.Command {
 				name = fmt.Sprintf("%s (%s)", r.Name, r.Code)
 			}
 			fmt.Fprintf(a.stdout, "locked since %s at the request of %s, ticket %s, form %s\n",
-				lock.LockedAt.Format(time.RFC3339), safetext.Escape(name), safetext.Escape(lock.Ticket), safetext.Escape(lock.Form))
+				lockworker.DisplayTime(lock.LockedAt), safetext.Escape(name), safetext.Escape(lock.Ticket), safetext.Escape(lock.Form))
 			if lock.ProxySuspended {
 				fmt.Fprintln(a.stdout, "the guardians' proxy is suspended while the lock lasts")
 			}
@@ -57,7 +57,7 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
-// writeStatusJSON prints the lock state in the shape of SPEC §5: only
+// writeStatusJSON prints the lock state in the shape the README gives: only
 // "locked":false when there is no lock.
 func writeStatusJSON(a *app, lock lockworker.Lock, locked bool) error {
 	var v any = struct {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
@@ -41,6 +42,11 @@ func TestSyncCarriesOutOrders(t *testing.T) {
 
 			res := e.sync()
 			rows := summaryRows(t, res.stdout)
+			first, _, _ := strings.Cut(res.stdout, "\n")
+			id, started, ok := strings.Cut(strings.TrimPrefix(first, "pass "), ", started ")
+			if _, err := parseDisplayTime(started); !ok || err != nil || !passID.MatchString(id) {
+				t.Errorf("the summary begins %q (%v), want the pass id and when it started, as 2026-11-30 14:05 CET", first, err)
+			}
 			tickets := []struct {
 				region, ticket string
 				row            []string // ticket, kind, outcome, reason, action
@@ -114,7 +120,7 @@ func TestSyncExitStatus(t *testing.T) {
 		// fail makes something fail.
 		fail func(e *env)
 		// slow marks a case that waits out the 10-second read budget of
-		// SPEC §2.
+		// every read of Easit.
 		slow bool
 		want int
 		// carriedOut and untouched are the orders ("07/55") that were, and
@@ -137,6 +143,18 @@ func TestSyncExitStatus(t *testing.T) {
 			carriedOut: []string{"12/101"},
 			untouched:  []string{"07/55", "07/56"},
 			wantOut:    "HTTP 401 Unauthorized",
+		},
+		{
+			name: "a region's Easit view has a column labelled twice",
+			fail: func(e *env) {
+				columnTwice(e, "07")
+				e.order("07", "55", lockKind, adult)
+				e.order("07", "56", lockKind, otherAdult)
+			},
+			want:       exitFailed,
+			carriedOut: []string{"12/101"},
+			untouched:  []string{"07/55", "07/56"},
+			wantOut:    `could not be read: read the tickets of view "VIS-1177-las": view "VIS-1177-las" has 2 columns labelled "Personnummer"`,
 		},
 		{
 			name: "a region's Easit fails every read",
@@ -411,10 +429,11 @@ func TestSyncReveal(t *testing.T) {
 
 // summaryJSON is what `sync --json` prints.
 type summaryJSON struct {
-	Pass    string `json:"pass"`
-	OK      bool   `json:"ok"`
-	DryRun  bool   `json:"dry_run"`
-	Regions []struct {
+	Pass      string `json:"pass"`
+	StartedAt string `json:"started_at"`
+	OK        bool   `json:"ok"`
+	DryRun    bool   `json:"dry_run"`
+	Regions   []struct {
 		Code   string `json:"code"`
 		Name   string `json:"name"`
 		Error  string `json:"error"`
@@ -468,6 +487,9 @@ func TestSyncJSON(t *testing.T) {
 	sum := parseSummary(t, e.sync("--json").stdout)
 	if !passID.MatchString(sum.Pass) || !sum.OK || sum.DryRun {
 		t.Errorf("pass %q, ok %v, dry run %v; want a pass id, ok and not a dry run", sum.Pass, sum.OK, sum.DryRun)
+	}
+	if at, err := time.Parse(time.RFC3339Nano, sum.StartedAt); err != nil || !strings.HasSuffix(sum.StartedAt, "Z") || at.IsZero() {
+		t.Errorf("started_at %q (%v), want RFC 3339 in UTC", sum.StartedAt, err)
 	}
 	var regions []string
 	for _, r := range sum.Regions {

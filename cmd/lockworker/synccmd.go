@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/internal/safetext"
-
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -81,7 +81,7 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 	if sum.DryRun {
 		mode = " (dry run: nothing was changed)"
 	}
-	fmt.Fprintf(tw, "pass %s%s\n", sum.Pass, mode)
+	fmt.Fprintf(tw, "pass %s, started %s%s\n", sum.Pass, lockworker.DisplayTime(sum.StartedAt), mode)
 	for _, r := range sum.Regions {
 		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, safetext.Escape(r.Name))
 		if r.Error != "" {

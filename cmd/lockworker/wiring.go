@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -73,8 +74,19 @@ func (a *app) newLogger(cfg *config.Config) (zerolog.Logger, error) {
 	return log, nil
 }
 
+// newJSONLogger returns a JSON logger on w at level, each event stamped
+// with its time in UTC.
 func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
-	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
+	return zerolog.New(zerolog.SyncWriter(w)).Level(level).Hook(utcTimestamp{})
+}
+
+// utcTimestamp stamps an event with the time in UTC, RFC 3339: zerolog's own
+// Timestamp gives the host's zone, and logs gathered from hosts in different
+// zones must compare.
+type utcTimestamp struct{}
+
+func (utcTimestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
+	e.Time(zerolog.TimestampFieldName, time.Now().UTC())
 }
 
 // openConfigured reads the configuration and opens its lock store, which

@@ -301,7 +301,15 @@ func TestFaults(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			var observed []int
-			s, c := setup(t, cosmic.WithTimeout(200*time.Millisecond), cosmic.WithReadBudget(500*time.Millisecond),
+			// A request gets a second: time enough on a busy machine, and
+			// the delay of a minute outlasts it. The read budget leaves
+			// the retry after it as long again, except where every call
+			// fails and the budget is to run out.
+			budget := 5 * time.Second
+			if tt.observed == nil {
+				budget = 300 * time.Millisecond
+			}
+			s, c := setup(t, cosmic.WithTimeout(time.Second), cosmic.WithReadBudget(budget),
 				cosmic.WithObserver(func(_ string, status int) { mu.Lock(); observed = append(observed, status); mu.Unlock() }))
 			s.Put(cosmictest.Document{ID: "blankett-1", DocStatus: "final", Signer: "SE2321000065-1003"})
 			s.SetFault(tt.fault)

@@ -2,7 +2,7 @@
 // as net/http/httptest runs an HTTP server: for tests, and for the demo
 // command, which is why it does not depend on package testing.
 //
-// The server follows SPEC §2: Basic auth with the API key (none for /ping),
+// The server follows docs/EASIT.md: Basic auth with the API key (none for /ping),
 // GET /items with a JSON body, answered in 1-based pages sorted by Id, and
 // POST /items through one import handler that sets a ticket's status and
 // appends its Message to the ticket's log. Tests add tickets (AddOrder, or
@@ -32,7 +32,7 @@ type Config struct {
 	APIKey        string           // the key that Basic auth must give as user name
 	View          string           // the order view's identifier; default "VIS-1177-las"
 	ImportHandler string           // the import handler's identifier; default "VIS-1177-uppdatera"
-	Fields        easit.Fields     // the view's column labels; empty ones take SPEC §2's defaults
+	Fields        easit.Fields     // the view's column labels; empty ones take their defaults
 	PageSize      int              // the largest page served, and the size when none is asked; default 100
 	User          string           // the user named in log entries; default "lockworker"
 	Now           func() time.Time // the clock of log entries; default time.Now
