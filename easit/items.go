@@ -168,33 +168,44 @@ const (
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
 func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) ([]Item, error) {
+	_, items, err := c.ListView(ctx, opts)
+	return items, err
+}
+
+// ListView is ListAllItems that also returns the view's columns, as its
+// first page lists them.
+func (c *Client) ListView(ctx context.Context, opts ListOptions) ([]Column, []Item, error) {
 	view := opts.View
+	var columns []Column
 	var items []Item
 	seen := make(map[string]bool)
 	total := 0
 	for n := 1; ; n++ {
 		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch {
 		case page.Page != n:
-			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
+		if n == 1 {
+			columns = page.Columns
+		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				return nil, nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}
 		items = append(items, page.Items...)
 		if n >= total {
-			return items, nil
+			return columns, items, nil
 		}
 	}
 }
