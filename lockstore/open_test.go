@@ -1,12 +1,14 @@
 package lockstore_test
 
 import (
+	"context"
 	"database/sql"
 	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/lockstore/lockstoretest"
@@ -151,6 +153,50 @@ func TestSQLiteWritersLockAtBegin(t *testing.T) {
 	}
 }
 
+// A store opening while another process holds the SQLite file's write lock
+// for longer than the busy timeout (a slow disk, a busy machine) waits for
+// its turn to migrate, rather than failing to start.
+func TestSQLiteOpenWaitsOutABusyFile(t *testing.T) {
+	t.Parallel()
+	path := lockstoretest.SQLiteDSN(t)
+	first := lockstoretest.Open(t, "sqlite", path, lockstore.Options{})
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	holder, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	const held = 500 * time.Millisecond
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(held)
+		_, err := holder.ExecContext(context.Background(), "ROLLBACK")
+		released <- err
+	}()
+
+	// A busy timeout far shorter than the lock is held.
+	s, err := lockstore.Open(t.Context(), "sqlite", path+"?_pragma=busy_timeout(50)", lockstore.Options{})
+	if err != nil {
+		t.Fatalf("Open while the file was busy for %s: %v", held, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := <-released; err != nil {
+		t.Error(err)
+	}
+}
+
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -171,7 +217,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"an sqlite database in a directory that does not exist", "sqlite", func(t *testing.T) string {
 			return filepath.Join(t.TempDir(), "missing", "lw.db")
 		}, "unable to open"},
-		{"a postgres DSN that is not one", "postgres", func(t *testing.T) string { return "postgres://[::1" }, "cannot parse"},
+		{"a postgres DSN that is not one", "postgres", func(t *testing.T) string { return "postgres://[::1" }, "cannot be parsed"},
 		{"a postgres session without synchronous_commit", "postgres", func(t *testing.T) string {
 			return lockstoretest.PostgresDSN(t) + "&synchronous_commit=off"
 		}, "not be durable"},

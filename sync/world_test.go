@@ -72,6 +72,9 @@ type world struct {
 	t       *testing.T
 	clock   *clock
 	regions map[string]*region
+	driver  string // the lock store's driver
+	dsn     string // the lock store's database
+	opts    lockstore.Options
 	store   *lockstore.Store
 	syncer  *sync.Syncer
 	logs    *lockedBuffer
@@ -96,7 +99,8 @@ type variant struct {
 	// easitOptions are given to the Easit clients after the world's own,
 	// so that they take precedence.
 	easitOptions []easit.Option
-	// claimLease is the lock store's claim lease; 0 for its default.
+	// claimLease is the lock store's claim lease, and the pass's; 0 for
+	// their default.
 	claimLease time.Duration
 	// formsOptions are given to the form service clients after the
 	// world's own.
@@ -106,6 +110,10 @@ type variant struct {
 	byteOrderMark bool
 	// postgres puts the lock store on PostgreSQL instead of SQLite.
 	postgres bool
+	// realClaims runs the lock store's claims on the real clock rather than
+	// the world's, for the tests of claims held by processes that live or
+	// die while the test waits.
+	realClaims bool
 }
 
 // ampleTime is the variant whose clients give a read a minute, of Easit and
@@ -121,16 +129,22 @@ var ampleTime = variant{
 func setupVariant(t *testing.T, v variant) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
+	w.driver, w.dsn, w.opts = "sqlite", "", lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease}
 	if v.postgres {
-		w.store = lockstoretest.OpenPostgres(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+		w.driver, w.dsn = "postgres", lockstoretest.PostgresDSN(t)
 	} else {
-		w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+		w.dsn = lockstoretest.SQLiteDSN(t)
 	}
+	if v.realClaims {
+		w.opts.Now = nil
+	}
+	w.store = lockstoretest.Open(t, w.driver, w.dsn, w.opts)
 	w.syncer = &sync.Syncer{
-		Store:  w.store,
-		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
-		Log:    zerolog.New(w.logs).With().Timestamp().Logger(),
-		Now:    w.clock.Now,
+		Store:      w.store,
+		Policy:     sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
+		Log:        zerolog.New(w.logs).With().Timestamp().Logger(),
+		Now:        w.clock.Now,
+		ClaimLease: v.claimLease,
 	}
 	for _, r := range []*region{
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},
