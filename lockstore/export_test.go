@@ -1,6 +1,11 @@
 package lockstore
 
-import "gorm.io/gorm"
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+)
 
 // DB gives the tests the database behind the Store, to prove what the
 // database itself enforces whatever program writes to it.
@@ -8,3 +13,16 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // BuildSQLiteDSN is sqliteDSN, for its table test.
 var BuildSQLiteDSN = sqliteDSN
+
+// OpenAtVersion opens a store whose schema is brought up to version, no
+// further: the store an earlier lockworker made.
+func OpenAtVersion(ctx context.Context, driver, dsn string, opts Options, version int) (*Store, error) {
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateTo(ctx, version); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/service"
 )
 
@@ -17,18 +20,22 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			store, err := a.openStore(ctx, cfg.LockStore)
+			if err != nil {
+				return err
+			}
+			defer closeSoon(store, 250*time.Millisecond)
 			log, err := a.newLogger(cfg)
 			if err != nil {
 				return err
 			}
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
-			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal()}
+			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(), Tickets: store}
 			for _, r := range cfg.Regions {
 				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
 			}
@@ -41,5 +48,19 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 			return svc.Run(ctx)
 		},
+	}
+}
+
+// closeSoon closes the store, waiting no longer than d: a statement stuck on
+// a store that does not answer must not hold the exit that SIGTERM asked for.
+func closeSoon(store *lockstore.Store, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_ = store.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
 	}
 }
