@@ -31,7 +31,7 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 	}
 	entries := make([]lockworker.AuditEntry, len(rows))
 	for i, row := range rows {
-		pn, err := s.personnummer(row.Personnummer)
+		pn, err := s.person(row.PersonSealed)
 		if err != nil {
 			return nil, fmt.Errorf("read the audit trail: entry %d: %w", row.ID, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -109,7 +110,10 @@ func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
 		return fmt.Errorf("make the demo's directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	store, err := lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now})
+	// The demo's store lives as long as the demo: its key need not outlive
+	// it either.
+	key := []byte(rand.Text() + rand.Text())
+	store, err := lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now, DataKey: key})
 	if err != nil {
 		return fmt.Errorf("open the demo's lock store: %w", err)
 	}
