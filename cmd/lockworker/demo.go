@@ -110,10 +110,10 @@ func (a *app) runDemo(ctx context.Context, log zerolog.Logger) error {
 		return fmt.Errorf("make the demo's directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	// The demo's store lives as long as the demo: its key need not outlive
-	// it either.
-	key := []byte(rand.Text() + rand.Text())
-	store, err := lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now, DataKey: key})
+	// The demo's store lives as long as the demo: its keys need not
+	// outlive it either.
+	opts := lockstore.Options{Now: a.now, DataKey: []byte(rand.Text() + rand.Text()), AuditKey: []byte(rand.Text() + rand.Text())}
+	store, err := lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), opts)
 	if err != nil {
 		return fmt.Errorf("open the demo's lock store: %w", err)
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/spf13/cobra"
 
@@ -24,7 +27,7 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			if err != nil {
 				return err
 			}
-			store, err := a.openStore(ctx, cfg.LockStore)
+			store, err := a.openStore(ctx, cfg.LockStore, cfg.Audit)
 			if err != nil {
 				return err
 			}
@@ -35,6 +38,7 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
+			metrics.WatchAuditChain(auditHead(store), verifyAtStart(ctx, store, log))
 			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(), Tickets: store}
 			for _, r := range cfg.Regions {
 				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
@@ -48,6 +52,33 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 			return svc.Run(ctx)
 		},
+	}
+}
+
+// auditCheckedAtStart is how many of the audit trail's newest entries serve
+// checks at start.
+const auditCheckedAtStart = 10000
+
+// verifyAtStart checks the newest entries of the audit trail's chain and
+// logs what it found. A broken chain is logged as an error and shown on
+// /metrics, but does not stop the service: locks must still be carried out
+// while the breach is looked into.
+func verifyAtStart(ctx context.Context, store *lockstore.Store, log zerolog.Logger) bool {
+	r, err := store.VerifyAudit(ctx, auditCheckedAtStart)
+	if err != nil {
+		log.Error().Err(err).Msg("the audit trail's hash chain does not verify: run lockworker audit verify")
+		return false
+	}
+	log.Info().Int64("entries", r.Entries).Int64("head_seq", r.Last).Str("head", r.Fingerprint()).
+		Msg("the newest entries of the audit trail's hash chain verify")
+	return true
+}
+
+// auditHead reads the chain's head for /metrics.
+func auditHead(store *lockstore.Store) func(context.Context) (int64, string, error) {
+	return func(ctx context.Context) (int64, string, error) {
+		seq, hash, err := store.AuditHead(ctx)
+		return seq, lockstore.Fingerprint(hash), err
 	}
 }
 
