@@ -61,6 +61,7 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"a changed, removed or inserted audit entry breaks the chain", testChainFindsTampering},
 		{"stores appending at once keep one linear chain", testChainLinearAcrossProcesses},
 		{"an older store's audit trail is chained when migrated", testChainOfAMigratedStore},
+		{"a purge keeps active locks and a verifiable chain", testPurge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

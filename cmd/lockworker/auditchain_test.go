@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/glebarez/go-sqlite"  // the "sqlite" database/sql driver
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -126,6 +127,42 @@ func TestAccessesAreLoggedAndExtracted(t *testing.T) {
 			}
 			if res := e.run("audit", "verify"); res.code != exitOK {
 				t.Errorf("audit verify after the accesses = %d: %s", res.code, res.stderr)
+			}
+		})
+	}
+}
+
+// purge removes what is older than the retention, keeps active locks and
+// their history, and leaves a chain that verifies from its checkpoint.
+func TestPurge(t *testing.T) {
+	t.Parallel()
+	for _, store := range privacyStores {
+		t.Run(store.driver, func(t *testing.T) {
+			t.Parallel()
+			e := setupStore(t, store.driver, store.dsn(t))
+			privacyPass(e)
+			e.write("lockworker.yaml", e.configYAML()+"retention: {audit: 1s, passes: 1s}\n")
+			time.Sleep(1100 * time.Millisecond) // let the pass age past the retention
+			res := e.run("purge")
+			if res.code != exitOK || !strings.Contains(res.stdout, "passes") {
+				t.Fatalf("purge = %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+			}
+			if res := e.run("audit", "verify"); res.code != exitOK {
+				t.Errorf("audit verify after the purge = %d, stderr %q", res.code, res.stderr)
+			}
+			if state := e.status(adult); state["locked"] != true {
+				t.Errorf("status of the adult after the purge = %v, want locked", state)
+			}
+			res = e.run("audit", "extract", adult, "--json")
+			var ex extract
+			if err := json.Unmarshal([]byte(res.stdout), &ex); err != nil || len(ex.Decisions) != 1 || ex.Decisions[0].Order != "55" {
+				t.Errorf("the adult's extract after the purge = %+v, %v; want the lock of 55 kept", ex.Decisions, err)
+			}
+			st := e.openStore()
+			defer st.Close()
+			passes, err := st.Passes(t.Context(), 0)
+			if err != nil || len(passes) != 0 {
+				t.Errorf("passes after the purge = %d, %v; want none", len(passes), err)
 			}
 		})
 	}

@@ -39,6 +39,13 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
 			metrics.WatchAuditChain(auditHead(store), verifyAtStart(ctx, store, log))
+			purgeCtx, stopPurge := context.WithCancel(ctx)
+			purged := make(chan struct{})
+			go func() {
+				defer close(purged)
+				a.purgeDaily(purgeCtx, store, cfg.Retention, log)
+			}()
+			defer func() { stopPurge(); <-purged }()
 			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(), Tickets: store}
 			for _, r := range cfg.Regions {
 				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
