@@ -62,6 +62,7 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"stores appending at once keep one linear chain", testChainLinearAcrossProcesses},
 		{"an older store's audit trail is chained when migrated", testChainOfAMigratedStore},
 		{"a purge keeps active locks and a verifiable chain", testPurge},
+		{"accounts are replaced and removed, but a locked person's stays", testReplaceAndRemoveAccounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/config"
+	"github.com/lockworker/lockworker/lockstore"
 )
 
 // logAccess enters in the audit trail, before anything is shown, that the
@@ -36,4 +37,16 @@ func osUser() string {
 		return name
 	}
 	return fmt.Sprintf("uid %d", os.Getuid())
+}
+
+// logAdmin enters an act of administration in the audit trail of store:
+// who ran command, and what it did.
+func (a *app) logAdmin(ctx context.Context, store *lockstore.Store, command, what string, people []lockworker.Personnummer) error {
+	err := store.LogAccess(ctx, lockworker.Access{
+		At: a.now(), Category: lockworker.AuditAdmin, Actor: osUser(), Purpose: what, Command: command, People: people,
+	})
+	if err != nil {
+		return fmt.Errorf("enter %s in the audit trail: %w", command, err)
+	}
+	return nil
 }

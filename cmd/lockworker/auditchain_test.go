@@ -167,3 +167,47 @@ func TestPurge(t *testing.T) {
 		})
 	}
 }
+
+// accounts import --replace makes the accounts the file's but for a locked
+// person's; count and remove work; each run is an audit entry.
+func TestAccountsReplaceCountRemove(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.accounts(adult, otherAdult, child)
+	e.order("07", "55", lockKind, adult)
+	e.sync()
+
+	bad := e.write("bad.txt", otherAdult+"\n19990807\n")
+	if res := e.run("accounts", "import", "--replace", bad); res.code != exitFailed || !strings.Contains(res.stderr, "nothing replaced") {
+		t.Errorf("accounts import --replace with an invalid line = %d, stderr %q; want 1 and nothing replaced", res.code, res.stderr)
+	}
+	file := e.write("replace.txt", otherAdult+"\n"+noAccount+"\n")
+	res := e.run("accounts", "import", "--replace", file)
+	if res.code != exitOK || !strings.Contains(res.stdout, "1 added, 1 removed, 1 kept because the person is locked") || !strings.Contains(res.stdout, "kept, locked: pn-") {
+		t.Errorf("accounts import --replace = %d, stdout %q, stderr %q; want the child removed, the locked adult kept and reported", res.code, res.stdout, res.stderr)
+	}
+	if res := e.run("accounts", "count"); res.code != exitOK || res.stdout != "3 accounts\n" {
+		t.Errorf("accounts count = %d, %q; want 3 accounts", res.code, res.stdout)
+	}
+	if res := e.run("accounts", "remove", adult); res.code != exitFailed || !strings.Contains(res.stdout, "locked") {
+		t.Errorf("accounts remove of the locked adult = %d, %q; want 1 and the account kept", res.code, res.stdout)
+	}
+	if res := e.run("accounts", "remove", otherAdult); res.code != exitOK || res.stdout != "account removed\n" {
+		t.Errorf("accounts remove = %d, %q; want the account removed", res.code, res.stdout)
+	}
+	// The child has no account now: a lock order for them goes to manual
+	// handling.
+	e.order("07", "56", lockKind, child)
+	if rows := summaryRows(t, e.sync().stdout); rows["07/56"][3] != "no_account" {
+		t.Errorf("the child's order after the replace = %q, want no_account", rows["07/56"])
+	}
+	// Each run is in the chain: the replace, the count, two removals
+	// (one naming the other adult, whose extract shows it).
+	ex := e.run("audit", "extract", otherAdult)
+	if !strings.Contains(ex.stdout, "lockworker accounts remove: account removed") {
+		t.Errorf("the other adult's extract does not show the removal:\n%s", ex.stdout)
+	}
+	if res := e.run("audit", "verify"); res.code != exitOK {
+		t.Errorf("audit verify = %d: %s", res.code, res.stderr)
+	}
+}
