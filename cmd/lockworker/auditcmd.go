@@ -66,7 +66,7 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 				return fmt.Errorf("read the audit trail: %w", err)
 			}
 			if reveal {
-				if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "audit --reveal", reason, peopleIn(entries)); err != nil {
+				if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "audit --reveal", reason, peopleIn(entries)); err != nil {
 					return err
 				}
 			}

@@ -44,7 +44,7 @@ access to the person's data, before it is shown.`,
 			if err != nil {
 				return err
 			}
-			if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "audit extract", reason, []lockworker.Personnummer{pnr}); err != nil {
+			if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "audit extract", reason, []lockworker.Personnummer{pnr}); err != nil {
 				return err
 			}
 			ex := newExtract(pnr, entries, cfg.Regions, a.now())

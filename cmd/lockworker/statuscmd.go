@@ -35,7 +35,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("look up the lock: %w", err)
 			}
-			if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "status", reason, []lockworker.Personnummer{pnr}); err != nil {
+			if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "status", reason, []lockworker.Personnummer{pnr}); err != nil {
 				return err
 			}
 			if asJSON {

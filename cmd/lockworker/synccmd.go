@@ -4,16 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/sync"
 )
 
 func (a *app) syncCommand() *cobra.Command {
 	var opts sync.Options
-	var asJSON, reveal bool
+	var (
+		asJSON, reveal bool
+		reason         string
+	)
 	cmd := &cobra.Command{
 		Use:   "sync [--region CODE] [--ticket ID] [--dry-run] [--json]",
 		Short: "Run one pass now: the manual re-sync",
@@ -54,6 +59,19 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if err != nil {
 				return err
 			}
+			if reveal {
+				var people []lockworker.Personnummer
+				for _, r := range sum.Regions {
+					for _, o := range r.Orders {
+						if !o.Personnummer.IsZero() && !slices.Contains(people, o.Personnummer) {
+							people = append(people, o.Personnummer)
+						}
+					}
+				}
+				if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "sync --dry-run --reveal", reason, people); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				err = writeSummaryJSON(a.stdout, sum, reveal)
 			} else {
@@ -77,6 +95,7 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "decide and print, but change nothing anywhere")
 	f.BoolVar(&asJSON, "json", false, "print the pass summary as JSON")
 	f.BoolVar(&reveal, "reveal", false, "with --dry-run: print personnummer in clear")
+	f.StringVar(&reason, "reason", "a dry run's orders with the numbers in clear", "with --reveal: why, for the audit trail")
 	return cmd
 }
 
