@@ -58,7 +58,7 @@ func (a *app) statusCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the state as JSON")
-	cmd.Flags().StringVar(&reason, "reason", "a lookup of whether the person's login is locked", "why the person's data is looked up, for the audit trail")
+	cmd.Flags().StringVar(&reason, "reason", "uppslag av om inloggningen är låst", "why the person's data is looked up, for the audit trail")
 	return cmd
 }
 

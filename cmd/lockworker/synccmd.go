@@ -95,7 +95,7 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "decide and print, but change nothing anywhere")
 	f.BoolVar(&asJSON, "json", false, "print the pass summary as JSON")
 	f.BoolVar(&reveal, "reveal", false, "with --dry-run: print personnummer in clear")
-	f.StringVar(&reason, "reason", "a dry run's orders with the numbers in clear", "with --reveal: why, for the audit trail")
+	f.StringVar(&reason, "reason", "provkörning med personnummer i klartext", "with --reveal: why, for the audit trail")
 	return cmd
 }
 
