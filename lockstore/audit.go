@@ -12,7 +12,7 @@ import (
 func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockworker.AuditEntry, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	q := s.db.WithContext(ctx)
+	q := s.db.WithContext(ctx).Where("category = ?", string(lockworker.AuditDecision))
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", dbTime(f.Since))
 	}
@@ -26,14 +26,19 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 		q = q.Where("outcome = ?", string(f.Outcome))
 	}
 	var rows []auditRow
-	if err := q.Order("at, id").Find(&rows).Error; err != nil {
+	if err := q.Order("at, seq").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read the audit trail: %w", err)
 	}
+	return s.auditEntries(rows)
+}
+
+// auditEntries reads rows back as entries.
+func (s *Store) auditEntries(rows []auditRow) ([]lockworker.AuditEntry, error) {
 	entries := make([]lockworker.AuditEntry, len(rows))
 	for i, row := range rows {
-		pn, err := s.personnummer(row.Personnummer)
+		pn, err := s.person(row.PersonSealed)
 		if err != nil {
-			return nil, fmt.Errorf("read the audit trail: entry %d: %w", row.ID, err)
+			return nil, fmt.Errorf("read the audit trail: entry %d: %w", row.Seq, err)
 		}
 		entries[i] = lockworker.AuditEntry{
 			ID:            row.ID,
@@ -52,6 +57,11 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 				Signer:   row.Signer,
 				SignedAt: fromNullTime(row.SignedAt),
 			},
+			Seq:      row.Seq,
+			Hash:     row.Hash,
+			Category: lockworker.AuditCategory(row.Category),
+			Actor:    row.Actor,
+			Purpose:  row.Purpose,
 		}
 	}
 	return entries, nil

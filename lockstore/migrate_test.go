@@ -12,6 +12,7 @@ import (
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 )
 
 // olderStore makes, on dsn, the store that lockworker made before its schema
@@ -20,7 +21,7 @@ import (
 // update pending) and an audit entry.
 func (b backend) olderStore(t *testing.T, dsn string) {
 	t.Helper()
-	s, err := lockstore.OpenAtVersion(t.Context(), b.driver, dsn, lockstore.Options{}, 1)
+	s, err := lockstore.OpenAtVersion(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{}), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +61,13 @@ func testMigrateAnOlderStore(t *testing.T, b backend) {
 	if id := activeLockID(t, s, anna); id == 0 {
 		t.Error("the lock is gone after migrating")
 	}
-	if got := len(audit(t, s, lockworker.AuditFilter{})); got != 1 {
-		t.Errorf("%d audit entries after migrating, want 1", got)
+	if got := audit(t, s, lockworker.AuditFilter{}); len(got) != 1 || got[0].Personnummer != anna {
+		t.Errorf("the audit trail after migrating is %+v, want the one entry about anna", got)
 	}
+	if err := s.Record(t.Context(), lockOrder("56", anna, start)); !errors.Is(err, lockworker.ErrConflict) {
+		t.Errorf("a second lock of anna after migrating: %v, want ErrConflict", err)
+	}
+	assertNoneInClear(t, b, dsn, anna)
 	if e, found, err := s.Ledger(t.Context(), "07", "55"); err != nil || !found || e.Round != 1 || e.Comment == "" || e.Confirmed() {
 		t.Errorf("the ledger entry after migrating = %+v, %v, %v; want round 1 pending, with its comment", e, found, err)
 	}
@@ -97,7 +102,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 
 	// No store: an error, and none is created.
 	dsn := b.freshDSN(t)
-	if s, err := lockstore.OpenReadOnly(ctx, b.driver, dsn, lockstore.Options{}); !errors.Is(err, lockstore.ErrNoStore) {
+	if s, err := lockstore.OpenReadOnly(ctx, b.driver, dsn, lockstoretest.Keyed(lockstore.Options{})); !errors.Is(err, lockstore.ErrNoStore) {
 		if err == nil {
 			s.Close()
 		}
@@ -124,7 +129,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	{
 		older := b.freshDSN(t)
 		b.olderStore(t, older)
-		if s, err := lockstore.OpenReadOnly(ctx, b.driver, older, lockstore.Options{}); !errors.Is(err, lockstore.ErrSchemaVersion) {
+		if s, err := lockstore.OpenReadOnly(ctx, b.driver, older, lockstoretest.Keyed(lockstore.Options{})); !errors.Is(err, lockstore.ErrSchemaVersion) {
 			if err == nil {
 				s.Close()
 			}
@@ -136,7 +141,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	current := b.freshDSN(t)
 	writer := b.open(t, current, clk)
 	record(t, writer, lockOrder("55", anna, start))
-	reader, err := lockstore.OpenReadOnly(ctx, b.driver, current, lockstore.Options{})
+	reader, err := lockstore.OpenReadOnly(ctx, b.driver, current, lockstoretest.Keyed(lockstore.Options{}))
 	if err != nil {
 		t.Fatalf("OpenReadOnly: %v", err)
 	}
@@ -154,7 +159,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 
 func testCheck(t *testing.T, b backend) {
 	ctx := t.Context()
-	opts := lockstore.Options{}
+	opts := lockstoretest.Keyed(lockstore.Options{})
 	if err := lockstore.Check(ctx, b.driver, b.freshDSN(t), opts); !errors.Is(err, lockstore.ErrNoStore) {
 		t.Errorf("Check of no store: %v, want ErrNoStore", err)
 	}

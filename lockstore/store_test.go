@@ -54,6 +54,15 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"stores opening together share one schema", testOpenRace},
 		{"of stores racing to record, one wins", testRecordRaces},
 		{"of stores racing to claim an update, one wins", testClaimRace},
+		{"no personnummer is kept in clear", testNoneInClear},
+		{"a store is opened only with its data key", testWrongDataKey},
+		{"a rotated data key keeps every lookup working", testRotateDataKey},
+		{"the audit trail is a chain that verifies", testChainVerifies},
+		{"a changed, removed or inserted audit entry breaks the chain", testChainFindsTampering},
+		{"stores appending at once keep one linear chain", testChainLinearAcrossProcesses},
+		{"an older store's audit trail is chained when migrated", testChainOfAMigratedStore},
+		{"a purge keeps active locks and a verifiable chain", testPurge},
+		{"accounts are replaced and removed, but a locked person's stays", testReplaceAndRemoveAccounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +290,7 @@ func testAccounts(t *testing.T, b backend) {
 	registered := map[lockworker.Personnummer]time.Time{anna: start, cecilia: start.Add(2 * time.Hour)}
 	for pn, want := range registered {
 		var got time.Time
-		err := s.DB().Raw("SELECT registered_at FROM accounts WHERE personnummer = ?", pn.Reveal()).Row().Scan(&got)
+		err := s.DB().Raw("SELECT registered_at FROM accounts WHERE person_hash = ?", s.PersonHash(pn)).Row().Scan(&got)
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%v registered at %v (%v), want %v", pn, got, err, want)
 		}
@@ -370,9 +379,9 @@ func testOneActiveLock(t *testing.T, b backend) {
 	// Behind the store's back, straight into the table.
 	insert := func(liftedAt any) error {
 		return s.DB().Exec(`INSERT INTO locks
-			(personnummer, region, ticket, form, locked_at, proxy_suspended, lifted_at, lifted_region, lifted_ticket, lifted_form)
-			VALUES (?, '07', '99', 'form-99', ?, false, ?, '', '', '')`,
-			anna.Reveal(), start, liftedAt).Error
+			(person_hash, person_sealed, region, ticket, form, locked_at, proxy_suspended, lifted_at, lifted_region, lifted_ticket, lifted_form)
+			VALUES (?, ?, '07', '99', 'form-99', ?, false, ?, '', '', '')`,
+			s.PersonHash(anna), s.Seal(anna), start, liftedAt).Error
 	}
 	if err := insert(nil); err == nil {
 		t.Error("a second active lock for one person was accepted")
@@ -447,7 +456,11 @@ func testRecord(t *testing.T, b backend) {
 	}
 	got := audit(t, s, lockworker.AuditFilter{})
 	for i := range got {
-		got[i].ID = 0 // assigned by the database
+		if got[i].Seq != int64(i+1) || len(got[i].Hash) != 64 || got[i].Category != lockworker.AuditDecision {
+			t.Errorf("entry %d: seq %d, hash %q, category %q; want %d, a hash and a decision", i, got[i].Seq, got[i].Hash, got[i].Category, i+1)
+		}
+		// Assigned by the database and the chain.
+		got[i].ID, got[i].Seq, got[i].Hash, got[i].Category = 0, 0, "", ""
 	}
 	if !reflect.DeepEqual(got, wantAudit) {
 		t.Errorf("audit =\n%+v\nwant\n%+v", got, wantAudit)

@@ -212,6 +212,9 @@ func TestCheckChecksTheRegionsAtTheSameTime(t *testing.T) {
 			}
 		})
 	}
+	if res := e.run("migrate"); res.code != exitOK {
+		t.Fatalf("migrate = %d; stderr:\n%s", res.code, res.stderr)
+	}
 
 	res := e.run("check")
 
@@ -241,8 +244,8 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 	}{
 		{"a wrong organisation number", func(e *env) { e.editConfig(`"2321000255"`, `"2321000256"`) }, "regions[1].org_number: must be a 10-digit organisation number"},
 		{"a schedule that is none", func(e *env) { e.editConfig(`"@every 2m"`, `"every other minute"`) }, "schedule: "},
-		{"a misspelt key, where the file has it", func(e *env) { e.editConfig("view: VIS-1177-las", "veiw: VIS-1177-las") }, `line 17, column 7: regions[0].easit: unknown key "veiw"`},
-		{"a wrong value, where the file has it", func(e *env) { e.editConfig("form_max_age: 2160h", "form_max_age: 90 days") }, `line 8, column 17: policy.form_max_age: want a duration such as 90s, 5m or 72h, not "90 days"`},
+		{"a misspelt key, where the file has it", func(e *env) { e.editConfig("view: VIS-1177-las", "veiw: VIS-1177-las") }, `line 18, column 7: regions[0].easit: unknown key "veiw"`},
+		{"a wrong value, where the file has it", func(e *env) { e.editConfig("form_max_age: 2160h", "form_max_age: 90 days") }, `line 9, column 17: policy.form_max_age: want a duration such as 90s, 5m or 72h, not "90 days"`},
 		{"a form service URL that is none", func(e *env) {
 			e.editConfig("url: "+e.region("07").forms.URL(), "url: fhir.region.example")
 		}, `regions[0].forms.url: must be an http or https URL, not "fhir.region.example"`},

@@ -24,14 +24,14 @@ func (a *app) checkCommand() *cobra.Command {
 		Use:   "check",
 		Short: "Validate the configuration and reach every region's Easit and form service",
 		Long: `Validate the configuration, check the lock store (reachable, writable with a
-write it rolls back, at this lockworker's schema version), then reach each
-region's Easit GO (GET /ping; the order view read with the API key, which must
-have every configured column, each on one column only; the import handler run
-with no item, which touches no ticket) and form service (GET /metadata with the
-token), printing one line per region and check. The regions are checked at the
-same time; a name that does not resolve or a refused connection fails its check
-at once. The exit status is 1 if any check fails, 2 if the configuration itself
-is invalid.`,
+write it rolls back, at this lockworker's schema version, opened by its data
+key), then reach each region's Easit GO (GET /ping; the order view read with
+the API key, which must have every configured column, each on one column only;
+the import handler run with no item, which touches no ticket) and form service
+(GET /metadata with the token), printing one line per region and check. The
+regions are checked at the same time; a name that does not resolve or a
+refused connection fails its check at once. The exit status is 1 if any check
+fails, 2 if the configuration itself is invalid.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -51,7 +51,7 @@ is invalid.`,
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
 			failed, total := 0, 1
-			if err := a.checkStore(cmd.Context(), cfg.LockStore); err != nil {
+			if err := a.checkStore(cmd.Context(), cfg.LockStore, cfg.Audit); err != nil {
 				failed++
 				fmt.Fprintf(tw, "lock store\t%s\tFAILED: %s\n", cfg.LockStore.Driver, safetext.Escape(err.Error()))
 			} else {
@@ -82,8 +82,12 @@ is invalid.`,
 }
 
 // checkStore checks the lock store (lockstore.Check), creating nothing.
-func (a *app) checkStore(ctx context.Context, cfg config.LockStore) error {
-	return lockstore.Check(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+func (a *app) checkStore(ctx context.Context, cfg config.LockStore, au config.Audit) error {
+	opts, err := a.storeOptions(cfg, au, false)
+	if err != nil {
+		return err
+	}
+	return lockstore.Check(ctx, cfg.Driver, cfg.DSN.Reveal(), opts)
 }
 
 // check is one check that `check` makes, named as its line names it.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -138,6 +139,16 @@ type demo struct {
 	regions []*demoRegion
 }
 
+// writeKey makes a random key of the demo's store in a file of the demo's
+// directory, named name, and returns it.
+func (d *demo) writeKey(name string) ([]byte, error) {
+	key := rand.Text() + rand.Text()
+	if err := os.WriteFile(filepath.Join(d.dir, name), []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write the demo's %s: %w", name, err)
+	}
+	return []byte(key), nil
+}
+
 // newDemo sets the sample regions up with their sample orders, created an
 // hour ago; the caller closes the demo.
 func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
@@ -151,7 +162,16 @@ func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
 			d.close()
 		}
 	}()
-	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now})
+	// The demo's store lives as long as the demo, and so do its keys: in
+	// files beside it, for demo --serve's configuration to name.
+	opts := lockstore.Options{Now: a.now}
+	if opts.DataKey, err = d.writeKey("data-key"); err != nil {
+		return nil, err
+	}
+	if opts.AuditKey, err = d.writeKey("audit-key"); err != nil {
+		return nil, err
+	}
+	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the demo's lock store: %w", err)
 	}

@@ -92,7 +92,8 @@ func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# lockworker demo --serve: the built-in sample regions on loopback.\n")
-	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n", filepath.Join(d.dir, "lockworker.db"))
+	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n  data_key_file: %q\n", filepath.Join(d.dir, "lockworker.db"), filepath.Join(d.dir, "data-key"))
+	fmt.Fprintf(&b, "audit:\n  key_file: %q\n", filepath.Join(d.dir, "audit-key"))
 	fmt.Fprintf(&b, "schedule: %q\n", opts.schedule)
 	fmt.Fprintf(&b, "regions:\n")
 	for _, r := range d.regions {

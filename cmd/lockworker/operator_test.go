@@ -50,7 +50,9 @@ func TestSyncShowsADeferredTicket(t *testing.T) {
 	e.order("07", "55", lockKind, adult)
 	// Another process decided 55 and holds its update, with a lease of an
 	// hour: it is alive for all this pass can tell.
-	other, err := lockstore.Open(t.Context(), e.driver, e.dsn, lockstore.Options{ClaimLease: time.Hour})
+	opts := e.storeOptions()
+	opts.ClaimLease = time.Hour
+	other, err := lockstore.Open(t.Context(), e.driver, e.dsn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
