@@ -51,10 +51,16 @@ type LockStore struct {
 	// DSN is a file for sqlite (default "lockworker.db"), a URL for postgres.
 	DSN     Secret `yaml:"dsn"`
 	DSNFile string `yaml:"dsn_file"`
-	// ClaimLease is how long a process holds the right to send a ticket's
-	// update before another may take it over, should the first have died.
-	// It must be at least twice limits.easit_timeout. Default 2m.
+	// ClaimLease is how long a claim on a ticket's update outlives the last
+	// sign of life of the process holding it, which renews it every third
+	// of the lease while it sends: a dead process's claim is taken over
+	// once it has run out. At least 1s. Default 15s.
 	ClaimLease time.Duration `yaml:"claim_lease"`
+	// ConnectTimeout bounds connecting to the database. Default 5s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// StatementTimeout bounds each statement, so that a database that does
+	// not answer is an error within seconds. Default 10s.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
 }
 
 // Policy holds the rules' settings.
@@ -219,7 +225,7 @@ var (
 // Default returns the configuration that an empty file gives.
 func Default() Config {
 	return Config{
-		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
+		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 15 * time.Second, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20},
@@ -353,14 +359,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
 
-	switch c.LockStore.Driver {
-	case "sqlite", "postgres":
-	default:
-		bad("lockstore.driver", "must be sqlite or postgres, not %q", c.LockStore.Driver)
-	}
-	if c.LockStore.DSN == "" {
-		bad("lockstore.dsn", "is required")
-	}
+	c.validateStoreAndLog(bad)
 	if _, err := cron.ParseStandard(c.Schedule); err != nil {
 		bad("schedule", "%v", err)
 	}
@@ -391,10 +390,10 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxResponseBytes < 64<<10 {
 		bad("limits.max_response_bytes", "must be at least 65536, not %d", c.Limits.MaxResponseBytes)
 	}
-	if c.LockStore.ClaimLease < 2*c.Limits.EasitTimeout {
-		// A lease that can run out while its holder still waits for Easit
-		// would let a second process send the same comment.
-		bad("lockstore.claim_lease", "must be at least twice limits.easit_timeout (%s), not %s", 2*c.Limits.EasitTimeout, c.LockStore.ClaimLease)
+	if c.LockStore.ClaimLease < time.Second {
+		// The holder renews its claim every third of the lease: a shorter
+		// lease would run out between two renewals of a live holder.
+		bad("lockstore.claim_lease", "must be at least 1s, not %s", c.LockStore.ClaimLease)
 	}
 
 	if len(c.Regions) == 0 {
@@ -474,13 +473,32 @@ func (c *Config) Validate() error {
 			bad("admin.tls", "%v", err)
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// validateStoreAndLog checks the lockstore and log sections, the whole of
+// what a command that only reads the lock store needs.
+func (c *Config) validateStoreAndLog(bad func(field, format string, args ...any)) {
+	switch c.LockStore.Driver {
+	case "sqlite", "postgres":
+	default:
+		bad("lockstore.driver", "must be sqlite or postgres, not %q", c.LockStore.Driver)
+	}
+	if c.LockStore.DSN == "" {
+		bad("lockstore.dsn", "is required")
+	}
+	if c.LockStore.ConnectTimeout <= 0 {
+		bad("lockstore.connect_timeout", "must be positive")
+	}
+	if c.LockStore.StatementTimeout <= 0 {
+		bad("lockstore.statement_timeout", "must be positive")
+	}
 	if c.Log.PseudonymKeyFile != "" && len(c.Log.PseudonymKey) < 16 {
 		bad("log.pseudonym_key_file", "the key must be at least 16 bytes")
 	}
 	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
 		bad("log.level", "must be one of debug, info, warn, error, not %q", c.Log.Level)
 	}
-	return errors.Join(errs...)
 }
 
 // oneCharacter reports whether s repeats a single character.

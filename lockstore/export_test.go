@@ -1,6 +1,11 @@
 package lockstore
 
-import "gorm.io/gorm"
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+)
 
 // DB gives the tests the database behind the Store, to prove what the
 // database itself enforces whatever program writes to it.
@@ -22,4 +27,17 @@ func MakeReadOnly(s *Store, driver string) error {
 		return s.db.Exec("PRAGMA query_only = ON").Error
 	}
 	return s.db.Exec("SET SESSION default_transaction_read_only = on").Error
+}
+
+// OpenAtVersion opens a store whose schema is brought up to version, no
+// further: the store an earlier lockworker made.
+func OpenAtVersion(ctx context.Context, driver, dsn string, opts Options, version int) (*Store, error) {
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateTo(ctx, version); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
 }

@@ -72,6 +72,8 @@ type world struct {
 	t       *testing.T
 	clock   *clock
 	regions map[string]*region
+	dsn     string // the lock store's SQLite file
+	opts    lockstore.Options
 	store   *lockstore.Store
 	syncer  *sync.Syncer
 	logs    *lockedBuffer
@@ -96,7 +98,8 @@ type variant struct {
 	// easitOptions are given to the Easit clients after the world's own,
 	// so that they take precedence.
 	easitOptions []easit.Option
-	// claimLease is the lock store's claim lease; 0 for its default.
+	// claimLease is the lock store's claim lease, and the pass's; 0 for
+	// their default.
 	claimLease time.Duration
 	// formsOptions are given to the form service clients after the
 	// world's own.
@@ -106,6 +109,10 @@ type variant struct {
 	byteOrderMark bool
 	// postgres puts the lock store on PostgreSQL instead of SQLite.
 	postgres bool
+	// realClaims runs the lock store's claims on the real clock rather than
+	// the world's, for the tests of claims held by processes that live or
+	// die while the test waits.
+	realClaims bool
 }
 
 // ampleTime is the variant whose clients give a read a minute, of Easit and
@@ -121,16 +128,23 @@ var ampleTime = variant{
 func setupVariant(t *testing.T, v variant) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
-	if v.postgres {
-		w.store = lockstoretest.OpenPostgres(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
-	} else {
-		w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	w.opts = lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease}
+	if v.realClaims {
+		w.opts.Now = nil
 	}
+	driver := "sqlite"
+	if v.postgres {
+		driver, w.dsn = "postgres", lockstoretest.PostgresDSN(t)
+	} else {
+		w.dsn = lockstoretest.SQLiteDSN(t)
+	}
+	w.store = lockstoretest.Open(t, driver, w.dsn, w.opts)
 	w.syncer = &sync.Syncer{
-		Store:  w.store,
-		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
-		Log:    zerolog.New(w.logs).With().Timestamp().Logger(),
-		Now:    w.clock.Now,
+		Store:      w.store,
+		Policy:     sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
+		Log:        zerolog.New(w.logs).With().Timestamp().Logger(),
+		Now:        w.clock.Now,
+		ClaimLease: v.claimLease,
 	}
 	for _, r := range []*region{
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},

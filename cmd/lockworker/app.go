@@ -85,8 +85,10 @@ ticket. Orders it must not carry out go to manual handling with a reason.`,
 		a.serveCommand(),
 		a.statusCommand(),
 		a.auditCommand(),
+		a.ticketCommand(),
 		a.accountsCommand(),
 		a.checkCommand(),
+		a.migrateCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,14 +48,18 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 				}
 			}
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadStoreConfig()
+			if err != nil {
+				return err
+			}
+			if err := knownRegion(slices.Collect(maps.Keys(cfg.Regions)), filter.Region); err != nil {
+				return err
+			}
+			store, err := a.openReader(ctx, cfg.LockStore)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			if err := knownRegion(cfg, filter.Region); err != nil {
-				return err
-			}
 			entries, err := store.Audit(ctx, filter)
 			if err != nil {
 				return fmt.Errorf("read the audit trail: %w", err)

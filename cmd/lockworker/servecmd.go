@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"runtime"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -24,11 +25,15 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			store, err := a.openStore(ctx, cfg.LockStore)
+			if err != nil {
+				return err
+			}
+			defer closeSoon(store, 250*time.Millisecond)
 			log, err := a.newLogger(cfg)
 			if err != nil {
 				return err
@@ -48,6 +53,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 		ProtectProbes: cfg.Admin.ProtectProbes,
 		TLSCertFile:   cfg.Admin.TLS.CertFile, TLSKeyFile: cfg.Admin.TLS.KeyFile,
 		Listening: listening,
+		Tickets:   store,
 	}
 	for _, r := range cfg.Regions {
 		svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
@@ -64,4 +70,18 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 		return usageError{err}
 	}
 	return svc.Run(ctx)
+}
+
+// closeSoon closes the store, waiting no longer than d: a statement stuck on
+// a store that does not answer must not hold the exit that SIGTERM asked for.
+func closeSoon(store *lockstore.Store, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_ = store.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }

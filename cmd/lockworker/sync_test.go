@@ -429,11 +429,12 @@ func TestSyncReveal(t *testing.T) {
 
 // summaryJSON is what `sync --json` prints.
 type summaryJSON struct {
-	Pass      string `json:"pass"`
-	StartedAt string `json:"started_at"`
-	OK        bool   `json:"ok"`
-	DryRun    bool   `json:"dry_run"`
-	Regions   []struct {
+	Pass          string `json:"pass"`
+	StartedAt     string `json:"started_at"`
+	OK            bool   `json:"ok"`
+	DryRun        bool   `json:"dry_run"`
+	MissingTicket string `json:"missing_ticket"`
+	Regions       []struct {
 		Code   string `json:"code"`
 		Name   string `json:"name"`
 		Error  string `json:"error"`
@@ -446,6 +447,7 @@ type summaryJSON struct {
 			Personnummer   string `json:"personnummer"`
 			ProxySuspended bool   `json:"proxy_suspended"`
 			Action         string `json:"action"`
+			Why            string `json:"why"`
 		} `json:"orders"`
 	} `json:"regions"`
 }

@@ -29,12 +29,22 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 				return usagef("--reveal goes with --dry-run only")
 			}
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			// A dry run changes nothing anywhere: it reads the store as it
+			// is, and does not even migrate it.
+			open := a.openStore
+			if opts.DryRun {
+				open = a.openReader
+			}
+			store, err := open(ctx, cfg.LockStore)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
-			if err := knownRegion(cfg, opts.Region); err != nil {
+			if err := knownRegion(regionCodes(cfg), opts.Region); err != nil {
 				return err
 			}
 			log, err := a.newLogger(cfg)
@@ -57,6 +67,9 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			}
 			if err != nil {
 				return err
+			}
+			if sum.MissingTicket != "" {
+				fmt.Fprintf(a.stderr, "lockworker: ticket %s is not in the view of any region read\n", printable(sum.MissingTicket))
 			}
 			if !sum.OK() {
 				return errFailed
@@ -98,16 +111,23 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 		}
 		fmt.Fprintln(tw, header)
 		for _, o := range r.Orders {
-			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", safetext.Escape(o.Ticket), dash(string(o.Kind)), o.Outcome, dash(string(o.Reason)), o.Action)
+			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", safetext.Escape(o.Ticket), dash(string(o.Kind)), dash(string(o.Outcome)), dash(string(o.Reason)), o.Action)
 			if reveal {
 				line += "\t" + dash(o.Personnummer.Reveal())
 			}
 			fmt.Fprintln(tw, line)
+			if o.Why != "" {
+				fmt.Fprintf(tw, "    why: %s\n", printable(o.Why))
+			}
 		}
 	}
 	counts := sum.Counts()
-	fmt.Fprintf(tw, "\n%d resolved, %d noop, %d waiting, %d manual, %d error\n",
+	fmt.Fprintf(tw, "\n%d resolved, %d noop, %d waiting, %d manual, %d error",
 		counts["resolved"], counts["noop"], counts["waiting"], counts["manual"], counts["error"])
+	if n := sum.Deferred(); n > 0 {
+		fmt.Fprintf(tw, ", %d deferred to a later pass", n)
+	}
+	fmt.Fprintln(tw)
 	return tw.Flush()
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,17 +21,27 @@ import (
 	"github.com/lockworker/lockworker/sync"
 )
 
-// loadConfig reads the configuration named by --config or LOCKWORKER_CONFIG,
-// and sets the key of personnummer pseudonyms from it, so that every command
-// shows a person by the pseudonym the logs use. Every failure is a usage
-// error: the configuration is wrong, not the run.
-func (a *app) loadConfig() (*config.Config, error) {
+// configFile is the configuration file named by --config or
+// LOCKWORKER_CONFIG.
+func (a *app) configFile() (string, error) {
 	path := a.configPath
 	if path == "" {
 		path, _ = a.getenv("LOCKWORKER_CONFIG")
 	}
 	if path == "" {
-		return nil, usagef("no configuration: give --config FILE or set LOCKWORKER_CONFIG")
+		return "", usagef("no configuration: give --config FILE or set LOCKWORKER_CONFIG")
+	}
+	return path, nil
+}
+
+// loadConfig reads the whole configuration, and sets the key of personnummer
+// pseudonyms from it, so that every command shows a person by the pseudonym
+// the logs use. A relative SQLite path is taken relative to the file. Every
+// failure is a usage error: the configuration is wrong, not the run.
+func (a *app) loadConfig() (*config.Config, error) {
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := config.Load(path, a.getenv)
 	if err != nil {
@@ -39,23 +51,56 @@ func (a *app) loadConfig() (*config.Config, error) {
 	for _, w := range cfg.Warnings {
 		warn.Warn().Str("config", path).Msg(w)
 	}
-	if cfg.Log.PseudonymKey != "" {
-		if err := lockworker.SetPseudonymKey([]byte(cfg.Log.PseudonymKey.Reveal())); err != nil {
-			return nil, usagef("log.pseudonym_key_file: %v", err)
-		}
+	cfg.LockStore.DSN = cfg.LockStore.SQLitePathFrom(filepath.Dir(path))
+	if err := setPseudonymKey(cfg.Log); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
-// knownRegion checks the code given to --region: one that names no configured
-// region is a usage error, in every command that takes one.
-func knownRegion(cfg *config.Config, code string) error {
-	if _, ok := cfg.Region(code); code != "" && !ok {
-		codes := make([]string, len(cfg.Regions))
-		for i, r := range cfg.Regions {
-			codes[i] = r.Code
-		}
+// knownRegion checks the code given to --region against the configured
+// regions' codes: one that names no configured region is a usage error, in
+// every command that takes one.
+func knownRegion(codes []string, code string) error {
+	if code != "" && !slices.Contains(codes, code) {
+		slices.Sort(codes)
 		return usagef("--region %q: no such region in the configuration (it has %s)", code, strings.Join(codes, ", "))
+	}
+	return nil
+}
+
+// regionCodes lists the codes of cfg's regions.
+func regionCodes(cfg *config.Config) []string {
+	codes := make([]string, len(cfg.Regions))
+	for i, r := range cfg.Regions {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
+// loadStoreConfig reads only what a command that reads the lock store needs
+// (config.LoadStoreOnly): no region's secret has to be at hand.
+func (a *app) loadStoreConfig() (*config.StoreOnly, error) {
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadStoreOnly(path, a.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	cfg.LockStore.DSN = cfg.LockStore.SQLitePathFrom(filepath.Dir(path))
+	if err := setPseudonymKey(cfg.Log); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func setPseudonymKey(l config.Log) error {
+	if l.PseudonymKey != "" {
+		if err := lockworker.SetPseudonymKey([]byte(l.PseudonymKey.Reveal())); err != nil {
+			return usagef("log.pseudonym_key_file: %v", err)
+		}
 	}
 	return nil
 }
@@ -89,17 +134,44 @@ func (utcTimestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 	e.Time(zerolog.TimestampFieldName, time.Now().UTC())
 }
 
-// openConfigured reads the configuration and opens its lock store, which
-// the caller closes.
-func (a *app) openConfigured(ctx context.Context) (*config.Config, *lockstore.Store, error) {
-	cfg, err := a.loadConfig()
+// storeOptions are the lock store's settings in cfg.
+func (a *app) storeOptions(cfg config.LockStore) lockstore.Options {
+	return lockstore.Options{
+		Now: a.now, ClaimLease: cfg.ClaimLease,
+		ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
+	}
+}
+
+// openStore opens the lock store to write to it, creating it or migrating
+// its schema if need be; the caller closes it.
+func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
+	store, err := lockstore.Open(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open the lock store: %w", err)
+	}
+	return store, nil
+}
+
+// openReader opens an existing lock store read-only: it creates and migrates
+// nothing; the caller closes it.
+func (a *app) openReader(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
+	store, err := lockstore.OpenReadOnly(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open the lock store to read it: %w", err)
+	}
+	return store, nil
+}
+
+// openStoreOnly reads the lockstore part of the configuration and opens the
+// store with open (openStore or openReader); the caller closes it.
+func (a *app) openStoreOnly(ctx context.Context, open func(context.Context, config.LockStore) (*lockstore.Store, error)) (*config.StoreOnly, *lockstore.Store, error) {
+	cfg, err := a.loadStoreConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(),
-		lockstore.Options{Now: a.now, ClaimLease: cfg.LockStore.ClaimLease})
+	store, err := open(ctx, cfg.LockStore)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open the lock store: %w", err)
+		return nil, nil, err
 	}
 	return cfg, store, nil
 }
@@ -136,6 +208,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 		Log:         log,
 		Now:         a.now,
 		Concurrency: cfg.Limits.ConcurrentOrders,
+		ClaimLease:  cfg.LockStore.ClaimLease,
 	}
 	for _, r := range cfg.Regions {
 		// Each region's Easit has a limit of its own.
