@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"gorm.io/gorm"
+
 	"github.com/lockworker/lockworker"
 )
 
@@ -12,9 +14,29 @@ import (
 func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockworker.AuditEntry, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	q := s.db.WithContext(ctx)
+	q := auditWhere(s.db.WithContext(ctx), f)
+	var rows []auditRow
+	if err := q.Order("at, id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the audit trail: %w", err)
+	}
+	entries := make([]lockworker.AuditEntry, len(rows))
+	for i, row := range rows {
+		e, err := s.auditEntry(row)
+		if err != nil {
+			return nil, fmt.Errorf("read the audit trail: %w", err)
+		}
+		entries[i] = e
+	}
+	return entries, nil
+}
+
+// auditWhere narrows q to the audit entries that f selects.
+func auditWhere(q *gorm.DB, f lockworker.AuditFilter) *gorm.DB {
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", dbTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("at < ?", dbTime(f.Until))
 	}
 	if f.Region != "" {
 		q = q.Where("region = ?", f.Region)
@@ -25,36 +47,36 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 	if f.Outcome != "" {
 		q = q.Where("outcome = ?", string(f.Outcome))
 	}
-	var rows []auditRow
-	if err := q.Order("at, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read the audit trail: %w", err)
+	if f.Reason != "" {
+		q = q.Where("reason = ?", string(f.Reason))
 	}
-	entries := make([]lockworker.AuditEntry, len(rows))
-	for i, row := range rows {
-		pn, err := s.personnummer(row.Personnummer)
-		if err != nil {
-			return nil, fmt.Errorf("read the audit trail: entry %d: %w", row.ID, err)
-		}
-		entries[i] = lockworker.AuditEntry{
-			ID:            row.ID,
-			At:            row.At.UTC(),
-			Pass:          row.Pass,
-			Region:        row.Region,
-			Ticket:        row.Ticket,
-			Kind:          lockworker.Kind(row.Kind),
-			Outcome:       lockworker.Outcome(row.Outcome),
-			Reason:        lockworker.Reason(row.Reason),
-			Personnummer:  pn,
-			Reporter:      row.Reporter,
-			ReporterHSAID: row.ReporterHSAID,
-			Evidence: lockworker.Evidence{
-				Form:     row.Form,
-				Signer:   row.Signer,
-				SignedAt: fromNullTime(row.SignedAt),
-			},
-		}
+	return q
+}
+
+// auditEntry is the audit entry of row.
+func (s *Store) auditEntry(row auditRow) (lockworker.AuditEntry, error) {
+	pn, err := s.personnummer(row.Personnummer)
+	if err != nil {
+		return lockworker.AuditEntry{}, fmt.Errorf("entry %d: %w", row.ID, err)
 	}
-	return entries, nil
+	return lockworker.AuditEntry{
+		ID:            row.ID,
+		At:            row.At.UTC(),
+		Pass:          row.Pass,
+		Region:        row.Region,
+		Ticket:        row.Ticket,
+		Kind:          lockworker.Kind(row.Kind),
+		Outcome:       lockworker.Outcome(row.Outcome),
+		Reason:        lockworker.Reason(row.Reason),
+		Personnummer:  pn,
+		Reporter:      row.Reporter,
+		ReporterHSAID: row.ReporterHSAID,
+		Evidence: lockworker.Evidence{
+			Form:     row.Form,
+			Signer:   row.Signer,
+			SignedAt: fromNullTime(row.SignedAt),
+		},
+	}, nil
 }
 
 // RecordPass records a pass that has finished.

@@ -1,0 +1,68 @@
+package lockstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/lockworker/lockworker"
+)
+
+// AuditPage returns the audit entries that f selects, newest first, skipping
+// the first offset and at most limit of them; more reports whether others
+// follow.
+func (s *Store) AuditPage(ctx context.Context, f lockworker.AuditFilter, offset, limit int) (entries []lockworker.AuditEntry, more bool, err error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var rows []auditRow
+	q := auditWhere(s.db.WithContext(ctx), f).Order("at DESC, id DESC").Offset(offset).Limit(limit + 1)
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, false, fmt.Errorf("read a page of the audit trail: %w", err)
+	}
+	if len(rows) > limit {
+		rows, more = rows[:limit], true
+	}
+	entries = make([]lockworker.AuditEntry, len(rows))
+	for i, row := range rows {
+		if entries[i], err = s.auditEntry(row); err != nil {
+			return nil, false, fmt.Errorf("read a page of the audit trail: %w", err)
+		}
+	}
+	return entries, more, nil
+}
+
+// AuditCounts returns how many audit entries that f selects have each
+// outcome.
+func (s *Store) AuditCounts(ctx context.Context, f lockworker.AuditFilter) (map[lockworker.Outcome]int, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var rows []struct {
+		Outcome string
+		N       int
+	}
+	q := auditWhere(s.db.WithContext(ctx).Model(&auditRow{}), f).Select("outcome, COUNT(*) AS n").Group("outcome")
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count the audit trail by outcome: %w", err)
+	}
+	counts := map[lockworker.Outcome]int{}
+	for _, r := range rows {
+		counts[lockworker.Outcome(r.Outcome)] = r.N
+	}
+	return counts, nil
+}
+
+// TicketsWithOutcome returns the ledger entries of the tickets whose latest
+// decision had outcome, the latest decided first, at most limit of them.
+func (s *Store) TicketsWithOutcome(ctx context.Context, outcome lockworker.Outcome, limit int) ([]lockworker.LedgerEntry, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var rows []ledgerRow
+	err := s.db.WithContext(ctx).Where("outcome = ?", string(outcome)).Order("decided_at DESC, region, ticket").Limit(limit).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("list the tickets whose outcome is %s: %w", outcome, err)
+	}
+	entries := make([]lockworker.LedgerEntry, len(rows))
+	for i, row := range rows {
+		entries[i] = ledgerEntry(row)
+	}
+	return entries, nil
+}
