@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/tls"
 	"errors"
@@ -38,10 +39,22 @@ type Config struct {
 	Regions  []Region `yaml:"regions"`
 	Admin    Admin    `yaml:"admin"`
 	Log      Log      `yaml:"log"`
+	Audit    Audit    `yaml:"audit"`
 
 	// Warnings are what Load found unsafe but not wrong: a configuration
 	// or secret file that others can read. The program logs them at start.
 	Warnings []string `yaml:"-"`
+}
+
+// Audit holds the audit trail's settings.
+type Audit struct {
+	// KeyFile holds the key of the audit trail's hash chain (HMAC-SHA256):
+	// the file's bytes, at least 32, a trailing newline ignored. Required
+	// with postgres; with sqlite, when not given, a key is made on first use
+	// in a file beside the database.
+	KeyFile string `yaml:"key_file"`
+	// Key is the key read from KeyFile.
+	Key Secret `yaml:"-"`
 }
 
 // LockStore says which database holds the lock store.
@@ -61,6 +74,13 @@ type LockStore struct {
 	// StatementTimeout bounds each statement, so that a database that does
 	// not answer is an error within seconds. Default 10s.
 	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// DataKeyFile holds the key that seals the personnummer in the store
+	// and keys their lookup hashes: the file's bytes, at least 32, a
+	// trailing newline ignored. Required with postgres; with sqlite, when
+	// not given, a key is made on first use in a file beside the database.
+	DataKeyFile string `yaml:"data_key_file"`
+	// DataKey is the key read from DataKeyFile.
+	DataKey Secret `yaml:"-"`
 }
 
 // Policy holds the rules' settings.
@@ -325,6 +345,12 @@ func (c *Config) readSecretFiles() error {
 	if err := read("log.pseudonym_key", &c.Log.PseudonymKey, c.Log.PseudonymKeyFile); err != nil {
 		return err
 	}
+	if err := readKey("lockstore.data_key_file", &c.LockStore.DataKey, c.LockStore.DataKeyFile); err != nil {
+		return err
+	}
+	if err := readKey("audit.key_file", &c.Audit.Key, c.Audit.KeyFile); err != nil {
+		return err
+	}
 	for i := range c.Regions {
 		r := &c.Regions[i]
 		if err := read(fmt.Sprintf("regions[%d].easit.api_key", i), &r.Easit.APIKey, r.Easit.APIKeyFile); err != nil {
@@ -341,6 +367,32 @@ func (c *Config) readSecretFiles() error {
 	}
 	return read("admin.token", &c.Admin.Token, c.Admin.TokenFile)
 }
+
+// readKey reads a key file (ReadKeyFile) into key.
+func readKey(field string, key *Secret, file string) error {
+	if file == "" {
+		return nil
+	}
+	data, err := ReadKeyFile(file)
+	if err != nil {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	*key = Secret(data)
+	return nil
+}
+
+// ReadKeyFile reads a key file: its bytes are the key, but for a trailing
+// newline (a key written by `base64 > FILE` ends with one).
+func ReadKeyFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(bytes.TrimSuffix(data, []byte("\n")), []byte("\r")), nil
+}
+
+// MinKeyLen is the least number of bytes of a key file.
+const MinKeyLen = 32
 
 // fillRegionDefaults gives each region the default column names, kinds and
 // statuses where the file names none. Kinds and statuses are put in Unicode
@@ -520,6 +572,22 @@ func (c *Config) validateStoreAndLog(bad func(field, format string, args ...any)
 	}
 	if c.LockStore.StatementTimeout <= 0 {
 		bad("lockstore.statement_timeout", "must be positive")
+	}
+	for _, k := range []struct {
+		field, file string
+		key         Secret
+	}{
+		{"lockstore.data_key_file", c.LockStore.DataKeyFile, c.LockStore.DataKey},
+		{"audit.key_file", c.Audit.KeyFile, c.Audit.Key},
+	} {
+		switch {
+		case k.file != "" && len(k.key) < MinKeyLen:
+			bad(k.field, "the key has %d bytes, at least %d are needed", len(k.key), MinKeyLen)
+		case k.file == "" && c.LockStore.Driver == "postgres":
+			// Several hosts share a PostgreSQL store: a key made by one
+			// would not be the others'.
+			bad(k.field, "is required with the postgres driver")
+		}
 	}
 	if c.Log.PseudonymKeyFile != "" && len(c.Log.PseudonymKey) < 16 {
 		bad("log.pseudonym_key_file", "the key must be at least 16 bytes")

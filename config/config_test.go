@@ -181,6 +181,15 @@ func TestParseRejects(t *testing.T) {
 		{"a bad log level", func(s string) string { return s + "log: {level: loud}\n" }, "log.level"},
 		{"a short pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: testdata/short.key}\n" }, "log.pseudonym_key_file: the key must be at least 16 bytes"},
 		{"a missing pseudonym key", func(s string) string { return s + "log: {pseudonym_key_file: /does/not/exist}\n" }, "log.pseudonym_key_file:"},
+		{"a short data key", func(s string) string { return s + "lockstore: {data_key_file: testdata/short.key}\n" }, "lockstore.data_key_file: the key has"},
+		{"a short audit key", func(s string) string { return s + "audit: {key_file: testdata/short.key}\n" }, "audit.key_file: the key has"},
+		{"a missing data key", func(s string) string { return s + "lockstore: {data_key_file: /does/not/exist}\n" }, "lockstore.data_key_file:"},
+		{"postgres without a data key", func(s string) string {
+			return s + "lockstore: {driver: postgres, dsn: postgres://db/lw}\naudit: {key_file: testdata/audit.key}\n"
+		}, "lockstore.data_key_file: is required with the postgres driver"},
+		{"postgres without an audit key", func(s string) string {
+			return s + "lockstore: {driver: postgres, dsn: postgres://db/lw, data_key_file: testdata/data.key}\n"
+		}, "audit.key_file: is required with the postgres driver"},
 		{"a missing DSN file", func(s string) string { return s + "lockstore: {dsn_file: /does/not/exist}\n" }, "lockstore.dsn_file:"},
 		{"no regions", func(string) string { return "schedule: \"@hourly\"\n" }, "regions: at least one region is required"},
 		{"a region twice", func(s string) string { return s + strings.SplitN(minimal, "regions:\n", 2)[1] }, `regions[1].code: "07" is configured twice`},
@@ -206,7 +215,7 @@ func TestTheDSNAndThePseudonymKeyCanBeFiles(t *testing.T) {
 	if err := os.WriteFile(key, []byte("a pseudonym key of 32 bytes, ok\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	text := minimal + "lockstore: {driver: postgres, dsn_file: " + dsn + "}\nlog: {pseudonym_key_file: " + key + "}\n"
+	text := minimal + "lockstore: {driver: postgres, dsn_file: " + dsn + ", data_key_file: testdata/data.key}\naudit: {key_file: testdata/audit.key}\nlog: {pseudonym_key_file: " + key + "}\n"
 	cfg, err := Parse([]byte(text), noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +223,11 @@ func TestTheDSNAndThePseudonymKeyCanBeFiles(t *testing.T) {
 	if cfg.LockStore.DSN.Reveal() != dsnSecret || cfg.Log.PseudonymKey.Reveal() != "a pseudonym key of 32 bytes, ok" {
 		t.Errorf("dsn %d bytes, key %d bytes: want both read from their files", len(cfg.LockStore.DSN), len(cfg.Log.PseudonymKey))
 	}
-	if printed := fmt.Sprintf("%+v", *cfg); strings.Contains(printed, "pseudonym key of") || strings.Contains(printed, dsnSecret) {
+	// A key file's bytes are the key, but for its trailing newline.
+	if cfg.LockStore.DataKey.Reveal() != "a test data key, never a real one: 32 bytes and more" || len(cfg.Audit.Key) != 53 {
+		t.Errorf("data key %d bytes, audit key %d bytes: want each file's bytes without the newline", len(cfg.LockStore.DataKey), len(cfg.Audit.Key))
+	}
+	if printed := fmt.Sprintf("%+v", *cfg); strings.Contains(printed, "pseudonym key of") || strings.Contains(printed, "test data key") || strings.Contains(printed, dsnSecret) {
 		t.Error("a printed configuration shows the DSN or the pseudonym key")
 	}
 }
@@ -284,10 +297,13 @@ func TestHideConfigSecrets(t *testing.T) {
 func TestTheDeploymentExampleIsValid(t *testing.T) {
 	t.Parallel()
 	creds := t.TempDir()
-	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url"} {
+	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url", "data-key", "audit-key"} {
 		value := name + "-value"
-		if name == "admin-token" {
+		switch {
+		case name == "admin-token":
 			value += "-of-at-least-32-characters"
+		case strings.HasSuffix(name, "-key"):
+			value += " of at least 32 bytes"
 		}
 		if err := os.WriteFile(filepath.Join(creds, name), []byte(value+"\n"), 0o600); err != nil {
 			t.Fatal(err)

@@ -12,18 +12,19 @@ import (
 )
 
 // StoreOnly is the part of the configuration that a command reading only the
-// lock store needs: the lockstore and log sections, and each region's code
-// and name to show. It holds no region secret.
+// lock store needs: the lockstore, log and audit sections, and each region's
+// code and name to show. It holds no region secret.
 type StoreOnly struct {
 	LockStore LockStore
 	Log       Log
+	Audit     Audit
 	// Regions name the configured regions by code; a name that would come
 	// from the environment is left out.
 	Regions map[string]string
 }
 
-// LoadStoreOnly reads from the configuration file at path only the lockstore
-// and log sections, expanding ${VAR} and reading secret files in those
+// LoadStoreOnly reads from the configuration file at path only the
+// lockstore, log and audit sections, expanding ${VAR} and reading secret files in those
 // alone, and the regions' codes and names. The rest of the file is not
 // validated, so that a host without the regions' secrets (say, when they are
 // systemd credentials of the service) can still read the lock store.
@@ -56,7 +57,7 @@ func parseStoreOnly(data []byte, getenv func(string) (string, bool)) (*StoreOnly
 		for i := 0; i+1 < len(top.Content); i += 2 {
 			key, value := top.Content[i], top.Content[i+1]
 			switch key.Value {
-			case "lockstore", "log":
+			case "lockstore", "log", "audit":
 				if err := expandEnv(value, getenv, d.written); err != nil {
 					return nil, err
 				}
@@ -91,7 +92,7 @@ func parseStoreOnly(data []byte, getenv func(string) (string, bool)) (*StoreOnly
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out.LockStore, out.Log = cfg.LockStore, cfg.Log
+	out.LockStore, out.Log, out.Audit = cfg.LockStore, cfg.Log, cfg.Audit
 	return out, nil
 }
 

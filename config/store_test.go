@@ -14,6 +14,9 @@ lockstore:
   driver: postgres
   dsn: ${LOCKSTORE_DSN}
   statement_timeout: 3s
+  data_key_file: testdata/data.key
+audit:
+  key_file: testdata/audit.key
 regions:
   - code: "07"
     name: Region Kronoberg

@@ -55,7 +55,7 @@ func auditWhere(q *gorm.DB, f lockworker.AuditFilter) *gorm.DB {
 
 // auditEntry is the audit entry of row.
 func (s *Store) auditEntry(row auditRow) (lockworker.AuditEntry, error) {
-	pn, err := s.personnummer(row.Personnummer)
+	pn, err := s.person(row.PersonSealed)
 	if err != nil {
 		return lockworker.AuditEntry{}, fmt.Errorf("entry %d: %w", row.ID, err)
 	}

@@ -59,7 +59,7 @@ func TestTheSQLiteFilesAreTheOwnersOnlyWhateverTheUmask(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	path := filepath.Join(t.TempDir(), "locks.db")
-	s, err := lockstore.Open(context.Background(), "sqlite", path, lockstore.Options{})
+	s, err := lockstore.Open(context.Background(), "sqlite", path, lockstoretest.Keyed(lockstore.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"gorm.io/gorm"
+
+	"github.com/lockworker/lockworker"
 )
 
 // DB gives the tests the database behind the Store, to prove what the
@@ -41,3 +43,8 @@ func OpenAtVersion(ctx context.Context, driver, dsn string, opts Options, versio
 	}
 	return s, nil
 }
+
+// PersonHash and Seal give the tests the stored forms of a personnummer, to
+// write rows behind the Store's back.
+func (s *Store) PersonHash(pn lockworker.Personnummer) string { return s.pn.hash(pn.Reveal()) }
+func (s *Store) Seal(pn lockworker.Personnummer) string       { return s.pn.seal(pn.Reveal()) }

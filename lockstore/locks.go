@@ -29,7 +29,7 @@ func (s *Store) AddAccounts(ctx context.Context, pns []lockworker.Personnummer) 
 		if pn.IsZero() {
 			return 0, fmt.Errorf("add accounts: number %d of %d is empty", i+1, len(pns))
 		}
-		rows[i] = accountRow{Personnummer: pn.Reveal(), RegisteredAt: now}
+		rows[i] = accountRow{PersonHash: s.pn.hash(pn.Reveal()), PersonSealed: s.pn.seal(pn.Reveal()), RegisteredAt: now}
 	}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, accountBatch)
@@ -47,7 +47,7 @@ func (s *Store) HasAccount(ctx context.Context, pn lockworker.Personnummer) (boo
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int64
-	err := s.db.WithContext(ctx).Model(&accountRow{}).Where("personnummer = ?", pn.Reveal()).Count(&n).Error
+	err := s.db.WithContext(ctx).Model(&accountRow{}).Where("person_hash = ?", s.pn.hash(pn.Reveal())).Count(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("look up account %v: %w", pn, err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) ActiveLock(ctx context.Context, pn lockworker.Personnummer) (loc
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []lockRow
-	err := s.db.WithContext(ctx).Where("personnummer = ? AND lifted_at IS NULL", pn.Reveal()).Limit(1).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("person_hash = ? AND lifted_at IS NULL", s.pn.hash(pn.Reveal())).Limit(1).Find(&rows).Error
 	if err != nil {
 		return lockworker.Lock{}, false, fmt.Errorf("look up the active lock of %v: %w", pn, err)
 	}
@@ -78,7 +78,7 @@ func (s *Store) Locks(ctx context.Context, pn lockworker.Personnummer) ([]lockwo
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []lockRow
-	err := s.db.WithContext(ctx).Where("personnummer = ?", pn.Reveal()).Order("locked_at, id").Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("person_hash = ?", s.pn.hash(pn.Reveal())).Order("locked_at, id").Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("list the locks of %v: %w", pn, err)
 	}
@@ -103,7 +103,7 @@ func (s *Store) CountActiveLocks(ctx context.Context) (int64, error) {
 }
 
 func (s *Store) toLock(row lockRow) (lockworker.Lock, error) {
-	pn, err := s.personnummer(row.Personnummer)
+	pn, err := s.person(row.PersonSealed)
 	if err != nil {
 		return lockworker.Lock{}, fmt.Errorf("lock %d: %w", row.ID, err)
 	}

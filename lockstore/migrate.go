@@ -2,6 +2,7 @@ package lockstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 
 // SchemaVersion is the version of the schema this lockworker reads and
 // writes. Migrate brings an older store up to it.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // schemaMigrationRow records that a migration was applied. The table is
 // created by the first migration run against a store; a store made before it
@@ -27,7 +28,7 @@ func (schemaMigrationRow) TableName() string { return "schema_migrations" }
 type migration struct {
 	version int
 	about   string
-	up      func(tx *gorm.DB, driver string) error
+	up      func(tx *gorm.DB, s *Store) error
 }
 
 // migrations are the schema's versions, in order. A version, once released,
@@ -35,15 +36,16 @@ type migration struct {
 var migrations = []migration{
 	{1, "accounts, locks, the ledger, the append-only audit trail and passes", migrateV1},
 	{2, "the store's clock, claims held by a live process, and each ticket's history", migrateV2},
+	{3, "personnummer sealed and looked up by a keyed hash", migrateV3},
 }
 
 // migrateV1 creates the tables of version 1 and makes the audit trail
 // append-only.
-func migrateV1(tx *gorm.DB, driver string) error {
+func migrateV1(tx *gorm.DB, s *Store) error {
 	if err := tx.AutoMigrate(tablesV1...); err != nil {
 		return err
 	}
-	for _, stmt := range appendOnlyTriggers[driver] {
+	for _, stmt := range appendOnlyTriggers[s.driver] {
 		if err := tx.Exec(stmt).Error; err != nil {
 			return fmt.Errorf("make audit_entries append-only: %w", err)
 		}
@@ -54,7 +56,7 @@ func migrateV1(tx *gorm.DB, driver string) error {
 // migrateV2 adds the marks and the claim's holder to the ledger (an entry
 // of version 1 gets mark 0: before every view read since), the clock, and
 // the tickets' history.
-func migrateV2(tx *gorm.DB, _ string) error {
+func migrateV2(tx *gorm.DB, _ *Store) error {
 	if err := tx.AutoMigrate(&ledgerRow{}, &clockRow{}, &ticketEventRow{}); err != nil {
 		return err
 	}
@@ -101,7 +103,7 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 			}
 		}
 		for _, m := range migrations[min(version, target):target] {
-			if err := m.up(tx, s.driver); err != nil {
+			if err := m.up(tx, s); err != nil {
 				return fmt.Errorf("version %d (%s): %w", m.version, m.about, err)
 			}
 			if err := tx.Create(&schemaMigrationRow{Version: m.version, AppliedAt: s.now()}).Error; err != nil {
@@ -112,6 +114,14 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 	})
 	if err != nil {
 		return fmt.Errorf("migrate the schema: %w", err)
+	}
+	if s.driver == driverSQLite {
+		// Copy the migrated pages into the database file and empty the
+		// WAL, so that no page as it was before (personnummer in clear,
+		// say) stays in either.
+		if err := s.db.WithContext(ctx).Exec("PRAGMA wal_checkpoint(TRUNCATE)").Error; err != nil {
+			return fmt.Errorf("migrate the schema: checkpoint: %w", err)
+		}
 	}
 	return nil
 }
@@ -161,3 +171,43 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Check checks, creating and migrating nothing, that the lock store is there
+// and reachable, at SchemaVersion, durable, and writable: it takes the write
+// lock with a write that it rolls back.
+func Check(ctx context.Context, driver, dsn string, opts Options) error {
+	if driver == driverSQLite {
+		if err := sqliteExists(dsn); err != nil {
+			return fmt.Errorf("check the sqlite lock store: %w", err)
+		}
+	}
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.checkVersion(ctx); err != nil {
+		return fmt.Errorf("check the %s lock store: %w", driver, err)
+	}
+	if err := s.checkDataKey(ctx); err != nil {
+		return fmt.Errorf("check the %s lock store: %w", driver, err)
+	}
+	if err := s.checkDurable(ctx); err != nil {
+		return fmt.Errorf("check the %s lock store: %w", driver, err)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("UPDATE store_clock SET tick = tick WHERE id = 1").Error; err != nil {
+			return err
+		}
+		return errProbe
+	})
+	if !errors.Is(err, errProbe) {
+		return fmt.Errorf("check the %s lock store: write to it: %w", driver, err)
+	}
+	return nil
+}
+
+// errProbe rolls back Check's write.
+var errProbe = errors.New("a probe, rolled back")

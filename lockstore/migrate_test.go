@@ -5,12 +5,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 )
 
 // olderStore makes, on dsn, the store that lockworker made before its schema
@@ -19,7 +21,7 @@ import (
 // update pending) and an audit entry.
 func (b backend) olderStore(t *testing.T, dsn string) {
 	t.Helper()
-	s, err := lockstore.OpenAtVersion(t.Context(), b.driver, dsn, lockstore.Options{}, 1)
+	s, err := lockstore.OpenAtVersion(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{}), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,9 +61,13 @@ func testMigrateAnOlderStore(t *testing.T, b backend) {
 	if id := activeLockID(t, s, anna); id == 0 {
 		t.Error("the lock is gone after migrating")
 	}
-	if got := len(audit(t, s, lockworker.AuditFilter{})); got != 1 {
-		t.Errorf("%d audit entries after migrating, want 1", got)
+	if got := audit(t, s, lockworker.AuditFilter{}); len(got) != 1 || got[0].Personnummer != anna {
+		t.Errorf("the audit trail after migrating is %+v, want the one entry about anna", got)
 	}
+	if err := s.Record(t.Context(), lockOrder("56", anna, start)); !errors.Is(err, lockworker.ErrConflict) {
+		t.Errorf("a second lock of anna after migrating: %v, want ErrConflict", err)
+	}
+	assertNoneInClear(t, b, dsn, anna)
 	if e, found, err := s.Ledger(t.Context(), "07", "55"); err != nil || !found || e.Round != 1 || e.Comment == "" || e.Confirmed() {
 		t.Errorf("the ledger entry after migrating = %+v, %v, %v; want round 1 pending, with its comment", e, found, err)
 	}
@@ -96,7 +102,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 
 	// No store: an error, and none is created.
 	dsn := b.freshDSN(t)
-	if s, err := lockstore.OpenReadOnly(ctx, b.driver, dsn, lockstore.Options{}); !errors.Is(err, lockstore.ErrNoStore) {
+	if s, err := lockstore.OpenReadOnly(ctx, b.driver, dsn, lockstoretest.Keyed(lockstore.Options{})); !errors.Is(err, lockstore.ErrNoStore) {
 		if err == nil {
 			s.Close()
 		}
@@ -123,7 +129,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	{
 		older := b.freshDSN(t)
 		b.olderStore(t, older)
-		if s, err := lockstore.OpenReadOnly(ctx, b.driver, older, lockstore.Options{}); !errors.Is(err, lockstore.ErrSchemaVersion) {
+		if s, err := lockstore.OpenReadOnly(ctx, b.driver, older, lockstoretest.Keyed(lockstore.Options{})); !errors.Is(err, lockstore.ErrSchemaVersion) {
 			if err == nil {
 				s.Close()
 			}
@@ -135,7 +141,7 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	current := b.freshDSN(t)
 	writer := b.open(t, current, clk)
 	record(t, writer, lockOrder("55", anna, start))
-	reader, err := lockstore.OpenReadOnly(ctx, b.driver, current, lockstore.Options{})
+	reader, err := lockstore.OpenReadOnly(ctx, b.driver, current, lockstoretest.Keyed(lockstore.Options{}))
 	if err != nil {
 		t.Fatalf("OpenReadOnly: %v", err)
 	}
@@ -148,5 +154,34 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	}
 	if err := reader.RecordPass(ctx, lockworker.PassRecord{ID: "p", StartedAt: start, FinishedAt: start}); err == nil {
 		t.Error("a read-only store recorded a pass")
+	}
+}
+
+func testCheck(t *testing.T, b backend) {
+	ctx := t.Context()
+	opts := lockstoretest.Keyed(lockstore.Options{})
+	if err := lockstore.Check(ctx, b.driver, b.freshDSN(t), opts); !errors.Is(err, lockstore.ErrNoStore) {
+		t.Errorf("Check of no store: %v, want ErrNoStore", err)
+	}
+	older := b.freshDSN(t)
+	b.olderStore(t, older)
+	if err := lockstore.Check(ctx, b.driver, older, opts); !errors.Is(err, lockstore.ErrSchemaVersion) {
+		t.Errorf("Check of an older store: %v, want ErrSchemaVersion", err)
+	}
+	current := b.freshDSN(t)
+	s := b.open(t, current, &clock{now: start})
+	before := mark(t, s)
+	if err := lockstore.Check(ctx, b.driver, current, opts); err != nil {
+		t.Errorf("Check of a store at this version: %v", err)
+	}
+	if after := mark(t, s); after != before {
+		t.Errorf("Check moved the store's clock from %d to %d: its write was not rolled back", before, after)
+	}
+	if b.driver == "postgres" {
+		// A database that refuses writes (a standby, a role without the
+		// grant) is found out.
+		if err := lockstore.Check(ctx, b.driver, current+"&default_transaction_read_only=on", opts); err == nil || !strings.Contains(err.Error(), "write to it") {
+			t.Errorf("Check of a read-only session: %v, want a failed write", err)
+		}
 	}
 }

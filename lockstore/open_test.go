@@ -14,7 +14,7 @@ import (
 
 func TestSQLiteDSN(t *testing.T) {
 	t.Parallel()
-	ours := []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)"}
+	ours := []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "secure_delete(ON)"}
 	tests := []struct {
 		name      string
 		dsn       string
@@ -38,7 +38,7 @@ func TestSQLiteDSN(t *testing.T) {
 			dsn:      "file:lw.db?_pragma=busy_timeout(20000)&_pragma=SYNCHRONOUS=EXTRA&_txlock=exclusive",
 			wantPath: "file:lw.db",
 			wantQuery: url.Values{
-				"_pragma": {"busy_timeout(20000)", "SYNCHRONOUS=EXTRA", "journal_mode(WAL)"},
+				"_pragma": {"busy_timeout(20000)", "SYNCHRONOUS=EXTRA", "journal_mode(WAL)", "secure_delete(ON)"},
 				"_txlock": {"exclusive"},
 			},
 		},
@@ -179,7 +179,7 @@ func TestOpenRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			s, err := lockstore.Open(t.Context(), tt.driver, tt.dsn(t), lockstore.Options{})
+			s, err := lockstore.Open(t.Context(), tt.driver, tt.dsn(t), lockstoretest.Keyed(lockstore.Options{}))
 			if err == nil {
 				s.Close()
 				t.Fatalf("Open: no error, want one about %q", tt.wantErr)

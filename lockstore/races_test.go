@@ -9,6 +9,7 @@ import (
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 )
 
 // racers is how many stores, as if in as many processes, race on one
@@ -169,7 +170,7 @@ func testOpenRace(t *testing.T, b backend) {
 	// they must not trip over each other creating its schema.
 	stores := make([]*lockstore.Store, racers)
 	errs := race(func(i int) error {
-		s, err := lockstore.Open(t.Context(), b.driver, dsn, lockstore.Options{})
+		s, err := lockstore.Open(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{}))
 		stores[i] = s
 		return err
 	})

@@ -39,14 +39,14 @@ func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
 			return err
 		}
 		if !d.Personnummer.IsZero() {
-			if err := checkActiveLock(tx, d); err != nil {
+			if err := s.checkActiveLock(tx, d); err != nil {
 				return err
 			}
 		}
-		if err := applyChange(tx, d); err != nil {
+		if err := s.applyChange(tx, d); err != nil {
 			return err
 		}
-		if err := tx.Create(auditRowOf(d)).Error; err != nil {
+		if err := tx.Create(s.auditRowOf(d)).Error; err != nil {
 			return fmt.Errorf("append to the audit trail: %w", err)
 		}
 		if err := tx.Create(decidedEvent(d)).Error; err != nil {
@@ -139,11 +139,11 @@ func (s *Store) advanceLedger(tx *gorm.DB, d lockworker.Decision) error {
 // decision was based on. On PostgreSQL it locks that row (FOR UPDATE; SQLite
 // has one writer at a time anyway), so that a concurrent decision on the same
 // person waits for this transaction and then sees its outcome.
-func checkActiveLock(tx *gorm.DB, d lockworker.Decision) error {
+func (s *Store) checkActiveLock(tx *gorm.DB, d lockworker.Decision) error {
 	var ids []int64
 	err := tx.Model(&lockRow{}).
 		Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).
-		Where("personnummer = ? AND lifted_at IS NULL", d.Personnummer.Reveal()).
+		Where("person_hash = ? AND lifted_at IS NULL", s.pn.hash(d.Personnummer.Reveal())).
 		Pluck("id", &ids).Error
 	if err != nil {
 		return fmt.Errorf("look up the active lock: %w", err)
@@ -160,11 +160,12 @@ func checkActiveLock(tx *gorm.DB, d lockworker.Decision) error {
 
 // applyChange makes the decision's change to the locks. Lifting a lock keeps
 // its row, with who lifted it, when, on which ticket and form.
-func applyChange(tx *gorm.DB, d lockworker.Decision) error {
+func (s *Store) applyChange(tx *gorm.DB, d lockworker.Decision) error {
 	switch d.Change {
 	case lockworker.ChangeLock:
 		err := tx.Create(&lockRow{
-			Personnummer:   d.Personnummer.Reveal(),
+			PersonHash:     s.pn.hash(d.Personnummer.Reveal()),
+			PersonSealed:   s.pn.seal(d.Personnummer.Reveal()),
 			Region:         d.Region,
 			Ticket:         d.Ticket,
 			Form:           d.Evidence.Form,
@@ -217,7 +218,7 @@ func decidedEvent(d lockworker.Decision) *ticketEventRow {
 	}
 }
 
-func auditRowOf(d lockworker.Decision) *auditRow {
+func (s *Store) auditRowOf(d lockworker.Decision) *auditRow {
 	return &auditRow{
 		At:            dbTime(d.At),
 		Pass:          d.Pass,
@@ -226,7 +227,8 @@ func auditRowOf(d lockworker.Decision) *auditRow {
 		Kind:          string(d.Kind),
 		Outcome:       string(d.Outcome),
 		Reason:        string(d.Reason),
-		Personnummer:  d.Personnummer.Reveal(),
+		PersonHash:    s.pn.hash(d.Personnummer.Reveal()),
+		PersonSealed:  s.pn.seal(d.Personnummer.Reveal()),
 		Reporter:      d.Reporter,
 		ReporterHSAID: d.ReporterHSAID,
 		Form:          d.Evidence.Form,

@@ -10,18 +10,50 @@ import (
 // The rows of the five tables, as gorm maps them. They stay unexported: the
 // Store speaks the lockworker types, and these are only their shape in SQL.
 
+// The personnummer of a row is kept as its lookup hash (PersonHash), which
+// the database indexes and compares, and sealed (PersonSealed), which only
+// the data key opens (personCipher). Since schema version 3; before, the
+// column personnummer held the number in clear.
+
 // accountRow is an existing 1177 account: a lock applies only to one.
 type accountRow struct {
-	Personnummer string    `gorm:"primaryKey;size:12"`
+	PersonHash   string    `gorm:"primaryKey;size:64"`
+	PersonSealed string    `gorm:"not null"`
 	RegisteredAt time.Time `gorm:"not null"`
 }
 
 func (accountRow) TableName() string { return "accounts" }
 
+// accountRowV1 is the account as schema version 1 made it.
+type accountRowV1 struct {
+	Personnummer string    `gorm:"primaryKey;size:12"`
+	RegisteredAt time.Time `gorm:"not null"`
+}
+
+func (accountRowV1) TableName() string { return "accounts" }
+
 // lockRow is a lock, active while LiftedAt is NULL. The partial unique index
 // makes the database itself refuse a second active lock for one person, so
 // that no race between processes can create one.
 type lockRow struct {
+	ID             int64     `gorm:"primaryKey"`
+	PersonHash     string    `gorm:"size:64;not null;index:locks_personnummer;uniqueIndex:locks_one_active_per_person,where:lifted_at IS NULL"`
+	PersonSealed   string    `gorm:"not null"`
+	Region         string    `gorm:"not null"`
+	Ticket         string    `gorm:"not null"`
+	Form           string    `gorm:"not null"`
+	LockedAt       time.Time `gorm:"not null"`
+	ProxySuspended bool      `gorm:"not null"`
+	LiftedAt       sql.NullTime
+	LiftedRegion   string `gorm:"not null"`
+	LiftedTicket   string `gorm:"not null"`
+	LiftedForm     string `gorm:"not null"`
+}
+
+func (lockRow) TableName() string { return "locks" }
+
+// lockRowV1 is the lock as schema version 1 made it.
+type lockRowV1 struct {
 	ID             int64     `gorm:"primaryKey"`
 	Personnummer   string    `gorm:"size:12;not null;index:locks_personnummer;uniqueIndex:locks_one_active_per_person,where:lifted_at IS NULL"`
 	Region         string    `gorm:"not null"`
@@ -35,7 +67,7 @@ type lockRow struct {
 	LiftedForm     string `gorm:"not null"`
 }
 
-func (lockRow) TableName() string { return "locks" }
+func (lockRowV1) TableName() string { return "locks" }
 
 // ledgerRow is the ledger's entry for a ticket: the latest decision on it,
 // whether its lock change was applied, and whether the ticket system has
@@ -131,7 +163,8 @@ type auditRow struct {
 	Kind          string    `gorm:"not null"`
 	Outcome       string    `gorm:"not null"`
 	Reason        string    `gorm:"not null"`
-	Personnummer  string    `gorm:"size:12;not null"` // empty when the order gave no valid one
+	PersonHash    string    `gorm:"size:64;not null"` // empty when the order gave no valid one
+	PersonSealed  string    `gorm:"not null"`
 	Reporter      string    `gorm:"not null"`
 	ReporterHSAID string    `gorm:"column:reporter_hsa_id;not null"`
 	Form          string    `gorm:"not null"`
@@ -140,6 +173,26 @@ type auditRow struct {
 }
 
 func (auditRow) TableName() string { return "audit_entries" }
+
+// auditRowV1 is the audit entry as schema version 1 made it.
+type auditRowV1 struct {
+	ID            int64     `gorm:"primaryKey"`
+	At            time.Time `gorm:"not null;index:audit_entries_at"`
+	Pass          string    `gorm:"not null"`
+	Region        string    `gorm:"not null"`
+	Ticket        string    `gorm:"not null"`
+	Kind          string    `gorm:"not null"`
+	Outcome       string    `gorm:"not null"`
+	Reason        string    `gorm:"not null"`
+	Personnummer  string    `gorm:"size:12;not null"` // empty when the order gave no valid one
+	Reporter      string    `gorm:"not null"`
+	ReporterHSAID string    `gorm:"column:reporter_hsa_id;not null"`
+	Form          string    `gorm:"not null"`
+	Signer        string    `gorm:"not null"`
+	SignedAt      sql.NullTime
+}
+
+func (auditRowV1) TableName() string { return "audit_entries" }
 
 // passRow records one pass. Its lists and counts are JSON: they are read back
 // whole and never queried into.
@@ -155,7 +208,7 @@ type passRow struct {
 func (passRow) TableName() string { return "passes" }
 
 // tablesV1 are the tables of schema version 1.
-var tablesV1 = []any{&accountRow{}, &lockRow{}, &ledgerRowV1{}, &auditRow{}, &passRow{}}
+var tablesV1 = []any{&accountRowV1{}, &lockRowV1{}, &ledgerRowV1{}, &auditRowV1{}, &passRow{}}
 
 // appendOnlyTriggers make the audit trail append-only in the database itself,
 // whatever program writes to it: each dialect's statements install triggers

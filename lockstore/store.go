@@ -74,6 +74,10 @@ type Options struct {
 	// database that accepts and never answers is an error within seconds;
 	// default DefaultStatementTimeout.
 	StatementTimeout time.Duration
+	// DataKey seals the personnummer the store keeps and keys their lookup
+	// hashes: at least MinKeyLen bytes. Required; a store is readable only
+	// with the key it was written with (see RotateDataKey).
+	DataKey []byte
 }
 
 func (o Options) withDefaults() Options {
@@ -102,6 +106,8 @@ type Store struct {
 	stmt   time.Duration
 	// holder names this Store in the claims it holds.
 	holder string
+	// pn seals and hashes personnummer.
+	pn *personCipher
 }
 
 // Open connects to the lock store, creating it if need be, and brings its
@@ -140,13 +146,20 @@ func OpenReadOnly(ctx context.Context, driver, dsn string, opts Options) (*Store
 	if err := s.checkVersion(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
 	}
+	if err := s.checkDataKey(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
+	}
 	return s, nil
 }
 
 // connect opens the database without touching it.
 func connect(ctx context.Context, driver, dsn string, opts Options, readOnly bool) (*Store, error) {
 	opts = opts.withDefaults()
-	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text()}
+	pn, err := newPersonCipher(opts.DataKey)
+	if err != nil {
+		return nil, fmt.Errorf("open %s lock store: %w", driver, err)
+	}
+	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text(), pn: pn}
 
 	var dialector gorm.Dialector
 	switch driver {
@@ -210,16 +223,21 @@ func postgresConn(dsn string, opts Options, readOnly bool) (*sql.DB, error) {
 
 // prepare checks that the database is durable, and migrates it.
 func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	if s.driver == driverSQLite {
-		err = s.checkSQLiteDurable(ctx)
-	} else {
-		err = s.checkPostgresDurable(ctx)
-	}
-	if err != nil {
+	if err := s.checkDurable(ctx); err != nil {
 		return err
 	}
-	return s.Migrate(ctx)
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	return s.checkDataKey(ctx)
+}
+
+// checkDurable refuses a database whose commits would not be durable.
+func (s *Store) checkDurable(ctx context.Context) error {
+	if s.driver == driverSQLite {
+		return s.checkSQLiteDurable(ctx)
+	}
+	return s.checkPostgresDurable(ctx)
 }
 
 // Close closes the connections to the database.
@@ -311,9 +329,11 @@ func splitSQLiteDSN(dsn string) (string, url.Values, error) {
 }
 
 // sqlitePragmas are run on every pooled connection: wait for another writer
-// rather than fail at once, and make each commit durable before it returns
-// (WAL with synchronous=FULL survives a power cut).
-var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)"}
+// rather than fail at once, make each commit durable before it returns
+// (WAL with synchronous=FULL survives a power cut), and overwrite what is
+// deleted or rewritten, so that no personnummer of an earlier version
+// lingers in the file's free space.
+var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "secure_delete(ON)"}
 
 // sqliteDSN adds to dsn the driver parameters that make every pooled
 // connection run sqlitePragmas and begin its transactions IMMEDIATE, so that

@@ -49,10 +49,14 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"reopening keeps the data and the schema", testReopen},
 		{"an older store is migrated in place with nothing lost", testMigrateAnOlderStore},
 		{"a reader creates, migrates and writes nothing", testReaderWritesNothing},
+		{"Check finds a missing, older or current store, and writes nothing", testCheck},
 		{"a closed store reports errors naming the operation", testClosed},
 		{"stores opening together share one schema", testOpenRace},
 		{"of stores racing to record, one wins", testRecordRaces},
 		{"of stores racing to claim an update, one wins", testClaimRace},
+		{"no personnummer is kept in clear", testNoneInClear},
+		{"a store is opened only with its data key", testWrongDataKey},
+		{"a rotated data key keeps every lookup working", testRotateDataKey},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,7 +284,7 @@ func testAccounts(t *testing.T, b backend) {
 	registered := map[lockworker.Personnummer]time.Time{anna: start, cecilia: start.Add(2 * time.Hour)}
 	for pn, want := range registered {
 		var got time.Time
-		err := s.DB().Raw("SELECT registered_at FROM accounts WHERE personnummer = ?", pn.Reveal()).Row().Scan(&got)
+		err := s.DB().Raw("SELECT registered_at FROM accounts WHERE person_hash = ?", s.PersonHash(pn)).Row().Scan(&got)
 		if err != nil || !got.Equal(want) {
 			t.Errorf("%v registered at %v (%v), want %v", pn, got, err, want)
 		}
@@ -369,9 +373,9 @@ func testOneActiveLock(t *testing.T, b backend) {
 	// Behind the store's back, straight into the table.
 	insert := func(liftedAt any) error {
 		return s.DB().Exec(`INSERT INTO locks
-			(personnummer, region, ticket, form, locked_at, proxy_suspended, lifted_at, lifted_region, lifted_ticket, lifted_form)
-			VALUES (?, '07', '99', 'form-99', ?, false, ?, '', '', '')`,
-			anna.Reveal(), start, liftedAt).Error
+			(person_hash, person_sealed, region, ticket, form, locked_at, proxy_suspended, lifted_at, lifted_region, lifted_ticket, lifted_form)
+			VALUES (?, ?, '07', '99', 'form-99', ?, false, ?, '', '', '')`,
+			s.PersonHash(anna), s.Seal(anna), start, liftedAt).Error
 	}
 	if err := insert(nil); err == nil {
 		t.Error("a second active lock for one person was accepted")

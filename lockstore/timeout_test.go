@@ -20,7 +20,7 @@ func TestAStoreThatAcceptsAndNeverAnswersIsAnError(t *testing.T) {
 	t.Parallel()
 	silent := lockstoretest.NewProxy(t, "")
 	dsn := "postgres://lockworker@" + silent.Addr() + "/lockworker?sslmode=disable"
-	opts := lockstore.Options{ConnectTimeout: 500 * time.Millisecond}
+	opts := lockstoretest.Keyed(lockstore.Options{ConnectTimeout: 500 * time.Millisecond})
 	for name, open := range map[string]func() (*lockstore.Store, error){
 		"Open":         func() (*lockstore.Store, error) { return lockstore.Open(t.Context(), "postgres", dsn, opts) },
 		"OpenReadOnly": func() (*lockstore.Store, error) { return lockstore.OpenReadOnly(t.Context(), "postgres", dsn, opts) },
@@ -49,7 +49,7 @@ func TestAStoreThatStopsAnsweringFailsEachCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := lockstoretest.NewProxy(t, u.Host)
-	s, err := lockstore.Open(t.Context(), "postgres", proxy.DSN(t, dsn), lockstore.Options{StatementTimeout: 500 * time.Millisecond})
+	s, err := lockstore.Open(t.Context(), "postgres", proxy.DSN(t, dsn), lockstoretest.Keyed(lockstore.Options{StatementTimeout: 500 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}

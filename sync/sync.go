@@ -137,7 +137,9 @@ type Options struct {
 	RegionDone func(RegionSummary)
 	// Region, when set, is the code of the only region to read.
 	Region string
-	// Ticket, when set, is the only ticket to handle.
+	// Ticket, when set, is the only ticket to handle; the summary says so
+	// when no region read holds it (Summary.MissingTicket), and says why
+	// when one does but it needs nothing.
 	Ticket string
 	// DryRun decides and reports but changes nothing anywhere.
 	DryRun bool

@@ -89,6 +89,7 @@ ticket. Orders it must not carry out go to manual handling with a reason.`,
 		a.accountsCommand(),
 		a.checkCommand(),
 		a.migrateCommand(),
+		a.rotateKeyCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -13,6 +13,7 @@ import (
 	"github.com/lockworker/lockworker/cosmic"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/internal/safetext"
+	"github.com/lockworker/lockworker/lockstore"
 )
 
 // checkTimeout bounds each check, its retries included.
@@ -22,12 +23,15 @@ func (a *app) checkCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and reach every region's Easit and form service",
-		Long: `Validate the configuration, then reach each region's Easit GO (GET /ping, and
-the order view read with the API key) and form service (GET /metadata with the
-token), printing one line per region and check. The regions are checked at the
-same time; a name that does not resolve or a refused connection fails its check
-at once. The exit status is 1 if any check fails, 2 if the configuration itself
-is invalid.`,
+		Long: `Validate the configuration, check the lock store (reachable, writable with a
+write it rolls back, at this lockworker's schema version, opened by its data
+key), then reach each region's Easit GO (GET /ping; the order view read with
+the API key, which must have every configured column, each on one column only;
+the import handler run with no item, which touches no ticket) and form service
+(GET /metadata with the token), printing one line per region and check. The
+regions are checked at the same time; a name that does not resolve or a
+refused connection fails its check at once. The exit status is 1 if any check
+fails, 2 if the configuration itself is invalid.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := a.loadConfig()
@@ -46,7 +50,13 @@ is invalid.`,
 
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
-			failed, total := 0, 0
+			failed, total := 0, 1
+			if err := a.checkStore(cmd.Context(), cfg.LockStore); err != nil {
+				failed++
+				fmt.Fprintf(tw, "lock store\t%s\tFAILED: %s\n", cfg.LockStore.Driver, err)
+			} else {
+				fmt.Fprintf(tw, "lock store\t%s\tok\treachable, writable, schema version %d\n", cfg.LockStore.Driver, lockstore.SchemaVersion)
+			}
 			for i, g := range groups {
 				for j, c := range g.checks {
 					total++
@@ -69,6 +79,15 @@ is invalid.`,
 			return nil
 		},
 	}
+}
+
+// checkStore checks the lock store (lockstore.Check), creating nothing.
+func (a *app) checkStore(ctx context.Context, cfg config.LockStore) error {
+	opts, err := a.storeOptions(cfg, false)
+	if err != nil {
+		return err
+	}
+	return lockstore.Check(ctx, cfg.Driver, cfg.DSN.Reveal(), opts)
 }
 
 // check is one check that `check` makes, named as its line names it.
@@ -114,6 +133,7 @@ func regionChecks(limits config.Limits, r config.Region) ([]check, error) {
 	return []check{
 		{"easit ping", desk.Ping},
 		{"easit view " + r.Easit.View, desk.CheckView},
+		{"easit import handler " + r.Easit.ImportHandler, desk.CheckImportHandler},
 		{"form service metadata", forms.Metadata},
 	}, nil
 }

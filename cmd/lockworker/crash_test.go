@@ -328,7 +328,7 @@ func crashLedger(t *testing.T, store *lockstore.Store, code, id string) lockwork
 // crashStore opens the env's lock store until the test ends.
 func crashStore(t *testing.T, e *env) *lockstore.Store {
 	t.Helper()
-	return lockstoretest.Open(t, e.driver, e.dsn, lockstore.Options{})
+	return lockstoretest.Open(t, e.driver, e.dsn, e.storeOptions())
 }
 
 // crashActions returns what a pass printed with --json did with each order,

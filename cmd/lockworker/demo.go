@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"os"
@@ -133,9 +134,11 @@ var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "202
 // servers, and a fresh embedded lock store in a directory of its own that
 // holds the sample accounts and the locks of an earlier pass.
 type demo struct {
-	dir     string
-	store   *lockstore.Store
-	regions []*demoRegion
+	dir string
+	// dataKeyFile holds the key that seals the store's personnummer.
+	dataKeyFile string
+	store       *lockstore.Store
+	regions     []*demoRegion
 }
 
 // newDemo sets the sample regions up with their sample orders, created an
@@ -151,7 +154,15 @@ func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
 			d.close()
 		}
 	}()
-	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now})
+	// The demo's store lives as long as the demo: its key need not outlive
+	// it either. It is kept in a file for the commands that read the store
+	// while demo --serve runs.
+	key := rand.Text() + rand.Text()
+	d.dataKeyFile = filepath.Join(dir, "data-key")
+	if err := os.WriteFile(d.dataKeyFile, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write the demo's data key: %w", err)
+	}
+	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now, DataKey: []byte(key)})
 	if err != nil {
 		return nil, fmt.Errorf("open the demo's lock store: %w", err)
 	}

@@ -92,7 +92,7 @@ func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# lockworker demo --serve: the built-in sample regions on loopback.\n")
-	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n", filepath.Join(d.dir, "lockworker.db"))
+	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n  data_key_file: %q\n", filepath.Join(d.dir, "lockworker.db"), d.dataKeyFile)
 	fmt.Fprintf(&b, "schedule: %q\n", opts.schedule)
 	fmt.Fprintf(&b, "regions:\n")
 	for _, r := range d.regions {

@@ -684,7 +684,7 @@ func (e *env) statuses(ids ...string) map[string]string {
 // openStore opens the env's lock store for the test to read; close it.
 func (e *env) openStore() *lockstore.Store {
 	e.t.Helper()
-	store, err := lockstore.Open(e.t.Context(), e.driver, e.dsn, lockstore.Options{})
+	store, err := lockstore.Open(e.t.Context(), e.driver, e.dsn, e.storeOptions())
 	if err != nil {
 		e.t.Fatalf("open the lock store: %v", err)
 	}

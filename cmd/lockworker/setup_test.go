@@ -101,6 +101,7 @@ var configTemplate = template.Must(template.New("lockworker.yaml").Parse(`# lock
 lockstore:
   driver: {{.Driver}}
   dsn: {{printf "%q" .DSN}}
+  data_key_file: {{printf "%q" .DataKeyFile}}
 schedule: "@every 2m"
 policy:
   children_under_13: lock
@@ -125,6 +126,8 @@ regions:
 log:
   level: debug
   pseudonym_key_file: {{printf "%q" .KeyFile}}
+audit:
+  key_file: {{printf "%q" .AuditKeyFile}}
 `))
 
 func (e *env) configYAML() string {
@@ -134,9 +137,14 @@ func (e *env) configYAML() string {
 		EasitURL, FormsURL, TokenFile string
 	}
 	data := struct {
-		Driver, DSN, KeyFile string
-		Regions              []regionData
-	}{Driver: e.driver, DSN: e.dsn, KeyFile: e.write("pseudonym.key", "the pseudonym key of the tests of cmd/lockworker\n")}
+		Driver, DSN, KeyFile, DataKeyFile, AuditKeyFile string
+		Regions                                         []regionData
+	}{
+		Driver: e.driver, DSN: e.dsn,
+		KeyFile:      e.write("pseudonym.key", "the pseudonym key of the tests of cmd/lockworker\n"),
+		DataKeyFile:  e.write("data.key", string(testDataKey)+"\n"),
+		AuditKeyFile: e.write("audit.key", "the audit key of the tests of cmd/lockworker\n"),
+	}
 	for _, r := range e.regions {
 		data.Regions = append(data.Regions, regionData{region: r, EasitURL: r.easit.URL(), FormsURL: r.forms.URL(), TokenFile: r.tokenFile})
 	}
@@ -252,7 +260,7 @@ func (e *env) status(number string) map[string]any {
 // audit returns the lock store's audit trail.
 func (e *env) audit() []lockworker.AuditEntry {
 	e.t.Helper()
-	store, err := lockstore.Open(e.t.Context(), e.driver, e.dsn, lockstore.Options{})
+	store, err := lockstore.Open(e.t.Context(), e.driver, e.dsn, e.storeOptions())
 	if err != nil {
 		e.t.Fatalf("open the lock store: %v", err)
 	}
@@ -262,6 +270,28 @@ func (e *env) audit() []lockworker.AuditEntry {
 		e.t.Fatalf("read the audit trail: %v", err)
 	}
 	return entries
+}
+
+// testDataKey is the data key that the tests configure.
+var testDataKey = lockstoretest.DataKey
+
+// storeOptions are the options that open the env's lock store as lockworker
+// does: with the data key, or, once the test has removed it from the
+// configuration, the key lockworker made beside the SQLite store.
+func (e *env) storeOptions() lockstore.Options {
+	e.t.Helper()
+	data, err := os.ReadFile(e.config)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if strings.Contains(string(data), "data_key_file:") {
+		return lockstore.Options{DataKey: testDataKey}
+	}
+	key, err := readKeyFile(e.dsn + dataKey.suffix)
+	if err != nil {
+		e.t.Fatalf("read the data key beside the store: %v", err)
+	}
+	return lockstore.Options{DataKey: key}
 }
 
 // ticketNumber is the shape of the tickets' numbers in the tests.

@@ -252,12 +252,12 @@ func TestSyncUsageErrors(t *testing.T) {
 		{"a variable that is no number", nil, func(e *env) {
 			e.editConfig("schedule:", "limits:\n  concurrent_orders: ${N}\nschedule:")
 			e.vars["N"] = "eight"
-		}, `line 6, column 22: limits.concurrent_orders: want a whole number, not "${N}" (from the environment)`},
+		}, `line 7, column 22: limits.concurrent_orders: want a whole number, not "${N}" (from the environment)`},
 		{"--reveal without --dry-run", []string{"--reveal"}, nil, "--reveal goes with --dry-run only"},
 		{"no configuration", nil, func(e *env) { e.config = "" }, "no configuration: give --config FILE or set LOCKWORKER_CONFIG"},
 		{"a missing configuration file", nil, func(e *env) { e.config = filepath.Join(e.dir, "missing.yaml") }, "missing.yaml: no such file"},
 		{"a missing environment variable", nil, func(e *env) { delete(e.vars, "EASIT_12_KEY") }, "environment variable EASIT_12_KEY is not set"},
-		{"a misspelt setting", nil, func(e *env) { e.editConfig("form_wait:", "form_wiat:") }, `line 9, column 3: policy: unknown key "form_wiat"`},
+		{"a misspelt setting", nil, func(e *env) { e.editConfig("form_wait:", "form_wiat:") }, `line 10, column 3: policy: unknown key "form_wiat"`},
 		{"a lock store driver that is none", nil, func(e *env) { e.editConfig("driver: sqlite", "driver: mysql") }, "lockstore.driver: must be sqlite or postgres"},
 		{"a child policy that is none", nil, func(e *env) { e.editConfig("children_under_13: lock", "children_under_13: ask") }, "policy.children_under_13: must be lock or manual"},
 		{"a wrong organisation number", nil, func(e *env) { e.editConfig(`"2321000255"`, `"2321000256"`) }, "regions[1].org_number: must be a 10-digit organisation number"},

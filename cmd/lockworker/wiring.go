@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,18 +137,28 @@ func (utcTimestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 	e.Time(zerolog.TimestampFieldName, time.Now().UTC())
 }
 
-// storeOptions are the lock store's settings in cfg.
-func (a *app) storeOptions(cfg config.LockStore) lockstore.Options {
+// storeOptions are the lock store's settings in cfg, with its keys; a writer
+// (create) makes the keys it keeps beside an SQLite store on first use.
+func (a *app) storeOptions(cfg config.LockStore, create bool) (lockstore.Options, error) {
+	data, err := a.storeKey(cfg, dataKey, cfg.DataKey, create)
+	if err != nil {
+		return lockstore.Options{}, err
+	}
 	return lockstore.Options{
 		Now: a.now, ClaimLease: cfg.ClaimLease,
 		ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
-	}
+		DataKey: data,
+	}, nil
 }
 
 // openStore opens the lock store to write to it, creating it or migrating
 // its schema if need be; the caller closes it.
 func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
-	store, err := lockstore.Open(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	opts, err := a.storeOptions(cfg, true)
+	if err != nil {
+		return nil, err
+	}
+	store, err := lockstore.Open(ctx, cfg.Driver, cfg.DSN.Reveal(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the lock store: %w", err)
 	}
@@ -155,7 +168,17 @@ func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.S
 // openReader opens an existing lock store read-only: it creates and migrates
 // nothing; the caller closes it.
 func (a *app) openReader(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
-	store, err := lockstore.OpenReadOnly(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	if cfg.Driver == "sqlite" {
+		// No store is an error of its own, before a missing key is.
+		if _, err := os.Stat(sqliteFile(cfg.DSN.Reveal())); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open the lock store to read it: %w: %s does not exist", lockstore.ErrNoStore, sqliteFile(cfg.DSN.Reveal()))
+		}
+	}
+	opts, err := a.storeOptions(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	store, err := lockstore.OpenReadOnly(ctx, cfg.Driver, cfg.DSN.Reveal(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the lock store to read it: %w", err)
 	}

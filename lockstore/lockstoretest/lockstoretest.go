@@ -82,9 +82,22 @@ func PostgresDSN(t testing.TB) string {
 	return u.String()
 }
 
-// Open opens a Store on dsn and closes it when the test ends.
+// DataKey is the data key that Keyed gives stores of tests.
+var DataKey = []byte("lockworker test data key, 32 bytes or more")
+
+// Keyed returns opts with DataKey when they have no key of their own.
+func Keyed(opts lockstore.Options) lockstore.Options {
+	if opts.DataKey == nil {
+		opts.DataKey = DataKey
+	}
+	return opts
+}
+
+// Open opens a Store on dsn and closes it when the test ends. Options
+// without keys get the test's (Keyed).
 func Open(t testing.TB, driver, dsn string, opts lockstore.Options) *lockstore.Store {
 	t.Helper()
+	opts = Keyed(opts)
 	s, err := lockstore.Open(t.Context(), driver, dsn, opts)
 	if err != nil {
 		t.Fatalf("open the %s lock store: %v", driver, err)
