@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the version of the schema this lockworker reads and
 // writes. Migrate brings an older store up to it.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // schemaMigrationRow records that a migration was applied. The table is
 // created by the first migration run against a store; a store made before it
@@ -37,6 +37,7 @@ var migrations = []migration{
 	{1, "accounts, locks, the ledger, the append-only audit trail and passes", migrateV1},
 	{2, "the store's clock, claims held by a live process, and each ticket's history", migrateV2},
 	{3, "personnummer sealed and looked up by a keyed hash", migrateV3},
+	{4, "indexes for the ops page's reads of the audit trail and the ledger", migrateV4},
 }
 
 // migrateV1 creates the tables of version 1 and makes the audit trail

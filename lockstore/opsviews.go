@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/lockworker/lockworker"
 )
 
@@ -65,4 +67,27 @@ func (s *Store) TicketsWithOutcome(ctx context.Context, outcome lockworker.Outco
 		entries[i] = ledgerEntry(row)
 	}
 	return entries, nil
+}
+
+// opsIndexes are the indexes that the ops page's reads need to stay fast on
+// a long audit trail: a ticket's entries (its page, a reveal, its history),
+// the counts by outcome of a time, each filter of the decisions newest
+// first, and the tickets by their latest outcome.
+var opsIndexes = []string{
+	"CREATE INDEX IF NOT EXISTS audit_entries_ticket ON audit_entries (ticket, region, at)",
+	"CREATE INDEX IF NOT EXISTS audit_entries_at_outcome ON audit_entries (at, outcome)",
+	"CREATE INDEX IF NOT EXISTS audit_entries_region_at ON audit_entries (region, at)",
+	"CREATE INDEX IF NOT EXISTS audit_entries_outcome_at ON audit_entries (outcome, at)",
+	"CREATE INDEX IF NOT EXISTS audit_entries_reason_at ON audit_entries (reason, at)",
+	"CREATE INDEX IF NOT EXISTS tickets_outcome_decided_at ON tickets (outcome, decided_at)",
+}
+
+// migrateV4 adds opsIndexes.
+func migrateV4(tx *gorm.DB, _ *Store) error {
+	for _, stmt := range opsIndexes {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return fmt.Errorf("add an index of the ops page: %w", err)
+		}
+	}
+	return nil
 }
