@@ -191,8 +191,12 @@ type pendingLogin struct {
 	expires         time.Time
 }
 
-// loginTTL is how long a sign-in under way may take at the provider.
-const loginTTL = 10 * time.Minute
+// loginTTL is how long a sign-in under way may take at the provider, and
+// maxPendingLogins how many may be under way at once.
+const (
+	loginTTL         = 10 * time.Minute
+	maxPendingLogins = 10000
+)
 
 func newSignIn(cfg OIDC, now func() time.Time) *signIn {
 	return &signIn{cfg: cfg, now: now, pending: map[string]pendingLogin{}}
@@ -229,14 +233,18 @@ func (s *signIn) begin(ctx context.Context) (state, url string, err error) {
 	}
 	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	now := s.now()
 	for k, v := range s.pending {
 		if !now.Before(v.expires) {
 			delete(s.pending, k)
 		}
 	}
+	if len(s.pending) >= maxPendingLogins {
+		// Sign-ins begun and never finished must not fill the memory.
+		return "", "", errors.New("too many sign-ins under way")
+	}
 	s.pending[state] = pendingLogin{nonce: nonce, verifier: verifier, expires: now.Add(loginTTL)}
-	s.mu.Unlock()
 	return state, s.oauth2(p).AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nil
 }
 

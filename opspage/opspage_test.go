@@ -353,6 +353,10 @@ func TestATicketsWholeHistory(t *testing.T) {
 	if code, _, _ := e.do("GET", "/ticket?region=07&ticket=56", "token", nil); code != http.StatusNotFound {
 		t.Errorf("an unknown ticket: %d, want 404", code)
 	}
+	// A number typed where the ticket goes is not repeated in the title.
+	if _, _, body := e.do("GET", "/ticket?region=07&ticket=199908072391", "token", nil); strings.Contains(body[:strings.Index(body, "</title>")], "1999") {
+		t.Errorf("the title repeats what was typed as the ticket:\n%s", body)
+	}
 
 	// A reveal needs a reason, and is in the access log before it is shown.
 	code, _, body = e.do("POST", "/ticket/reveal", "token", url.Values{"region": {"07"}, "ticket": {"55"}, "why": {"  "}})

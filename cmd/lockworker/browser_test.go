@@ -240,6 +240,47 @@ func TestOpsPageInABrowser(t *testing.T) {
 		b.check("signin")
 	})
 
+	t.Run("the session cookie", func(t *testing.T) {
+		is.signInAs("vera", "lockworker-viewers")
+		noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		step := func(url string, cookies ...*http.Cookie) *http.Response {
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cookies {
+				req.AddCookie(c)
+			}
+			res, err := noFollow.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res
+		}
+		login := step(s.admin + "/login")
+		atIssuer := step(login.Header.Get("Location"))
+		back := strings.Replace(atIssuer.Header.Get("Location"), base, s.admin, 1)
+		if step(back).StatusCode != http.StatusBadRequest {
+			t.Error("the callback without the browser's sign-in cookie is not refused")
+		}
+		// The state is used once: a fresh sign-in.
+		login = step(s.admin + "/login")
+		atIssuer = step(login.Header.Get("Location"))
+		back = strings.Replace(atIssuer.Header.Get("Location"), base, s.admin, 1)
+		res := step(back, login.Cookies()...)
+		var session *http.Cookie
+		for _, c := range res.Cookies() {
+			if c.Name == "lockworker_session" {
+				session = c
+			}
+		}
+		if res.StatusCode != http.StatusOK || session == nil || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode ||
+			session.MaxAge <= 0 || session.Expires.IsZero() || session.Path != "/" {
+			t.Errorf("the callback answered %d with the session cookie %+v; want Secure, HttpOnly, SameSite=Strict, an expiry", res.StatusCode, session)
+		}
+	})
+
 	t.Run("a viewer sees and is refused each operator action", func(t *testing.T) {
 		b := newBrowser(t, base)
 		b.signIn(is, "vera", "lockworker-viewers")
