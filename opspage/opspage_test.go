@@ -226,7 +226,8 @@ func TestTheOverviewShowsHealthOutcomesWaitingManualAndPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, hdr, body := e.do("GET", "/", "token", nil)
-	if code != http.StatusOK || hdr.Get("Cache-Control") != "no-store" || hdr.Get("Content-Language") != "sv" {
+	if code != http.StatusOK || hdr.Get("Cache-Control") != "no-store" || hdr.Get("Content-Language") != "sv" ||
+		!strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") || hdr.Get("X-Frame-Options") != "DENY" {
 		t.Fatalf("GET / = %d, %v:\n%s", code, hdr, body)
 	}
 	for _, want := range []string{
