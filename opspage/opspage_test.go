@@ -345,7 +345,8 @@ func TestATicketsWholeHistory(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
 	}
-	for _, want := range []string{"<title>Ärende 07/55 – lockworker</title>", "Inloggningen till 1177 är låst.", "Test Testsson", "SE2321000065-lak1", "form-55", "beslut", "bekräftad", "Visa personnummer"} {
+	for _, want := range []string{"<title>Ärende 07/55 – lockworker</title>", "Inloggningen till 1177 är låst.", "Test Testsson", "SE2321000065-lak1", "form-55", "beslut", "bekräftad", "Visa personnummer",
+		"granskningsloggen", "2026-11-30 12:05 CET", anna.Pseudonym()} { // signed an hour before the decision
 		if !strings.Contains(body, want) {
 			t.Errorf("the ticket lacks %q", want)
 		}

@@ -176,8 +176,11 @@ type ticketData struct {
 	Region, Ticket string
 	Regions        []service.Region
 	Report         *service.TicketReport
-	NotFound       bool
-	Revealed       string
+	// Decisions are the ticket's entries in the audit trail, newest first,
+	// with the evidence each rested on.
+	Decisions []lockworker.AuditEntry
+	NotFound  bool
+	Revealed  string
 }
 
 func (p *Page) readTicket(w http.ResponseWriter, r *http.Request, region, ticket string) (ticketData, bool) {
@@ -198,6 +201,10 @@ func (p *Page) readTicket(w http.ResponseWriter, r *http.Request, region, ticket
 		return d, false
 	default:
 		d.Report = &rep
+		if d.Decisions, _, err = p.store.AuditPage(r.Context(), lockworker.AuditFilter{Region: region, Ticket: ticket}, 0, pageSize); err != nil {
+			p.storeFailed(w, r, err)
+			return d, false
+		}
 	}
 	return d, true
 }
@@ -227,16 +234,11 @@ func (p *Page) handleTicketReveal(w http.ResponseWriter, r *http.Request) {
 		p.renderError(w, r, userOf(r), http.StatusBadRequest, "bad_input")
 		return
 	}
-	entries, _, err := p.store.AuditPage(r.Context(), lockworker.AuditFilter{Region: region, Ticket: ticket}, 0, 1)
-	if err != nil {
-		p.storeFailed(w, r, err)
-		return
-	}
-	if len(entries) == 0 || entries[0].Personnummer.IsZero() {
+	if len(d.Decisions) == 0 || d.Decisions[0].Personnummer.IsZero() {
 		p.render(w, r, userOf(r), http.StatusOK, "ticket", d)
 		return
 	}
-	pn := entries[0].Personnummer
+	pn := d.Decisions[0].Personnummer
 	if !p.logAccess(w, r, pn, "reveal: ticket "+region+"/"+ticket, why) {
 		return
 	}
