@@ -176,6 +176,39 @@ type AuditEntry struct {
 	Reporter      string
 	ReporterHSAID string
 	Evidence      Evidence
+	// Seq is the entry's place in the audit trail's hash chain, and Hash
+	// its link (HMAC-SHA256 over its content and the previous link).
+	Seq  int64
+	Hash string
+	// Category says what the entry records: a decision, an access to
+	// personal data, or an act of administration (a purge, an import of
+	// accounts, a key rotation). For an access or an act, Kind names the
+	// command, Actor who ran it and Purpose why.
+	Category AuditCategory
+	Actor    string
+	Purpose  string
+}
+
+// AuditCategory is what an audit entry records.
+type AuditCategory string
+
+// The categories of audit entries.
+const (
+	AuditDecision AuditCategory = "decision"
+	AuditAccess   AuditCategory = "access"
+	AuditAdmin    AuditCategory = "admin"
+)
+
+// Access is one reading of personal data, or one act of administration, to
+// enter in the audit trail: who did it, why, with which command, and about
+// whom (none, one or several people).
+type Access struct {
+	At       time.Time
+	Category AuditCategory
+	Actor    string
+	Purpose  string
+	Command  string
+	People   []Personnummer
 }
 
 // AuditFilter selects audit entries; zero fields select all.

@@ -33,13 +33,14 @@ type Config struct {
 	LockStore LockStore `yaml:"lockstore"`
 	// Schedule is when `lockworker serve` runs a pass, in robfig/cron syntax
 	// with descriptors such as "@every 2m". Default "@every 2m".
-	Schedule string   `yaml:"schedule"`
-	Policy   Policy   `yaml:"policy"`
-	Limits   Limits   `yaml:"limits"`
-	Regions  []Region `yaml:"regions"`
-	Admin    Admin    `yaml:"admin"`
-	Log      Log      `yaml:"log"`
-	Audit    Audit    `yaml:"audit"`
+	Schedule  string    `yaml:"schedule"`
+	Policy    Policy    `yaml:"policy"`
+	Limits    Limits    `yaml:"limits"`
+	Regions   []Region  `yaml:"regions"`
+	Admin     Admin     `yaml:"admin"`
+	Log       Log       `yaml:"log"`
+	Audit     Audit     `yaml:"audit"`
+	Retention Retention `yaml:"retention"`
 
 	// Warnings are what Load found unsafe but not wrong: a configuration
 	// or secret file that others can read. The program logs them at start.
@@ -270,6 +271,7 @@ func Default() Config {
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20},
 		Log:       Log{Level: "info"},
+		Retention: Retention{Audit: Age(5 * 365 * 24 * time.Hour), Passes: Age(90 * 24 * time.Hour)},
 	}
 }
 
@@ -572,6 +574,12 @@ func (c *Config) validateStoreAndLog(bad func(field, format string, args ...any)
 	}
 	if c.LockStore.StatementTimeout <= 0 {
 		bad("lockstore.statement_timeout", "must be positive")
+	}
+	if c.Retention.Audit <= 0 {
+		bad("retention.audit", "must be positive")
+	}
+	if c.Retention.Passes <= 0 {
+		bad("retention.passes", "must be positive")
 	}
 	for _, k := range []struct {
 		field, file string

@@ -380,3 +380,26 @@ func TestLoadWarnsOfFilesOthersCanRead(t *testing.T) {
 		}
 	}
 }
+
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte(minimal), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Retention.Audit != Age(5*365*24*time.Hour) || cfg.Retention.Passes != Age(90*24*time.Hour) {
+		t.Errorf("the default retention = %v, %v; want 5y (1825d) and 90d", cfg.Retention.Audit, cfg.Retention.Passes)
+	}
+	cfg, err = Parse([]byte(minimal+"retention: {audit: 10y, passes: 36h}\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Retention.Audit != Age(3650*24*time.Hour) || cfg.Retention.Passes != Age(36*time.Hour) {
+		t.Errorf("retention = %v, %v; want 3650d and 36h", cfg.Retention.Audit, cfg.Retention.Passes)
+	}
+	for _, bad := range []string{"retention: {passes: soon}\n", "retention: {audit: 0d}\n", "retention: {audit: -1y}\n"} {
+		if _, err := Parse([]byte(minimal+bad), noEnv); err == nil || !strings.Contains(err.Error(), "retention.") {
+			t.Errorf("Parse with %q: %v, want an error naming the field", bad, err)
+		}
+	}
+}

@@ -247,6 +247,9 @@ func wanted(t reflect.Type) string {
 	if t == reflect.TypeFor[time.Duration]() {
 		return "a duration such as 90s, 5m or 72h"
 	}
+	if t == reflect.TypeFor[Age]() {
+		return "an age such as 5y, 90d or 72h"
+	}
 	switch t.Kind() {
 	case reflect.Bool:
 		return "true or false"

@@ -12,19 +12,20 @@ import (
 )
 
 // StoreOnly is the part of the configuration that a command reading only the
-// lock store needs: the lockstore, log and audit sections, and each region's
+// lock store needs: the lockstore, log, audit and retention sections, and each region's
 // code and name to show. It holds no region secret.
 type StoreOnly struct {
 	LockStore LockStore
 	Log       Log
 	Audit     Audit
+	Retention Retention
 	// Regions name the configured regions by code; a name that would come
 	// from the environment is left out.
 	Regions map[string]string
 }
 
 // LoadStoreOnly reads from the configuration file at path only the
-// lockstore, log and audit sections, expanding ${VAR} and reading secret files in those
+// lockstore, log, audit and retention sections, expanding ${VAR} and reading secret files in those
 // alone, and the regions' codes and names. The rest of the file is not
 // validated, so that a host without the regions' secrets (say, when they are
 // systemd credentials of the service) can still read the lock store.
@@ -57,7 +58,7 @@ func parseStoreOnly(data []byte, getenv func(string) (string, bool)) (*StoreOnly
 		for i := 0; i+1 < len(top.Content); i += 2 {
 			key, value := top.Content[i], top.Content[i+1]
 			switch key.Value {
-			case "lockstore", "log", "audit":
+			case "lockstore", "log", "audit", "retention":
 				if err := expandEnv(value, getenv, d.written); err != nil {
 					return nil, err
 				}
@@ -92,7 +93,7 @@ func parseStoreOnly(data []byte, getenv func(string) (string, bool)) (*StoreOnly
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out.LockStore, out.Log, out.Audit = cfg.LockStore, cfg.Log, cfg.Audit
+	out.LockStore, out.Log, out.Audit, out.Retention = cfg.LockStore, cfg.Log, cfg.Audit, cfg.Retention
 	return out, nil
 }
 

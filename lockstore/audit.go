@@ -16,22 +16,15 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 	defer cancel()
 	q := auditWhere(s.db.WithContext(ctx), f)
 	var rows []auditRow
-	if err := q.Order("at, id").Find(&rows).Error; err != nil {
+	if err := q.Order("at, seq").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read the audit trail: %w", err)
 	}
-	entries := make([]lockworker.AuditEntry, len(rows))
-	for i, row := range rows {
-		e, err := s.auditEntry(row)
-		if err != nil {
-			return nil, fmt.Errorf("read the audit trail: %w", err)
-		}
-		entries[i] = e
-	}
-	return entries, nil
+	return s.auditEntries(rows)
 }
 
-// auditWhere narrows q to the audit entries that f selects.
+// auditWhere narrows q to the decisions of the audit trail that f selects.
 func auditWhere(q *gorm.DB, f lockworker.AuditFilter) *gorm.DB {
+	q = q.Where("category = ?", string(lockworker.AuditDecision))
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", dbTime(f.Since))
 	}
@@ -53,30 +46,39 @@ func auditWhere(q *gorm.DB, f lockworker.AuditFilter) *gorm.DB {
 	return q
 }
 
-// auditEntry is the audit entry of row.
-func (s *Store) auditEntry(row auditRow) (lockworker.AuditEntry, error) {
-	pn, err := s.person(row.PersonSealed)
-	if err != nil {
-		return lockworker.AuditEntry{}, fmt.Errorf("entry %d: %w", row.ID, err)
+// auditEntries reads rows back as entries.
+func (s *Store) auditEntries(rows []auditRow) ([]lockworker.AuditEntry, error) {
+	entries := make([]lockworker.AuditEntry, len(rows))
+	for i, row := range rows {
+		pn, err := s.person(row.PersonSealed)
+		if err != nil {
+			return nil, fmt.Errorf("read the audit trail: entry %d: %w", row.Seq, err)
+		}
+		entries[i] = lockworker.AuditEntry{
+			ID:            row.ID,
+			At:            row.At.UTC(),
+			Pass:          row.Pass,
+			Region:        row.Region,
+			Ticket:        row.Ticket,
+			Kind:          lockworker.Kind(row.Kind),
+			Outcome:       lockworker.Outcome(row.Outcome),
+			Reason:        lockworker.Reason(row.Reason),
+			Personnummer:  pn,
+			Reporter:      row.Reporter,
+			ReporterHSAID: row.ReporterHSAID,
+			Evidence: lockworker.Evidence{
+				Form:     row.Form,
+				Signer:   row.Signer,
+				SignedAt: fromNullTime(row.SignedAt),
+			},
+			Seq:      row.Seq,
+			Hash:     row.Hash,
+			Category: lockworker.AuditCategory(row.Category),
+			Actor:    row.Actor,
+			Purpose:  row.Purpose,
+		}
 	}
-	return lockworker.AuditEntry{
-		ID:            row.ID,
-		At:            row.At.UTC(),
-		Pass:          row.Pass,
-		Region:        row.Region,
-		Ticket:        row.Ticket,
-		Kind:          lockworker.Kind(row.Kind),
-		Outcome:       lockworker.Outcome(row.Outcome),
-		Reason:        lockworker.Reason(row.Reason),
-		Personnummer:  pn,
-		Reporter:      row.Reporter,
-		ReporterHSAID: row.ReporterHSAID,
-		Evidence: lockworker.Evidence{
-			Form:     row.Form,
-			Signer:   row.Signer,
-			SignedAt: fromNullTime(row.SignedAt),
-		},
-	}, nil
+	return entries, nil
 }
 
 // RecordPass records a pass that has finished.

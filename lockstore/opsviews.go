@@ -16,20 +16,15 @@ func (s *Store) AuditPage(ctx context.Context, f lockworker.AuditFilter, offset,
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []auditRow
-	q := auditWhere(s.db.WithContext(ctx), f).Order("at DESC, id DESC").Offset(offset).Limit(limit + 1)
+	q := auditWhere(s.db.WithContext(ctx), f).Order("at DESC, seq DESC").Offset(offset).Limit(limit + 1)
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, false, fmt.Errorf("read a page of the audit trail: %w", err)
 	}
 	if len(rows) > limit {
 		rows, more = rows[:limit], true
 	}
-	entries = make([]lockworker.AuditEntry, len(rows))
-	for i, row := range rows {
-		if entries[i], err = s.auditEntry(row); err != nil {
-			return nil, false, fmt.Errorf("read a page of the audit trail: %w", err)
-		}
-	}
-	return entries, more, nil
+	entries, err = s.auditEntries(rows)
+	return entries, more, err
 }
 
 // AuditCounts returns how many audit entries that f selects have each
@@ -82,8 +77,8 @@ var opsIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS tickets_outcome_decided_at ON tickets (outcome, decided_at)",
 }
 
-// migrateV4 adds opsIndexes.
-func migrateV4(tx *gorm.DB, _ *Store) error {
+// migrateV5 adds opsIndexes.
+func migrateV5(tx *gorm.DB, _ *Store) error {
 	for _, stmt := range opsIndexes {
 		if err := tx.Exec(stmt).Error; err != nil {
 			return fmt.Errorf("add an index of the ops page: %w", err)

@@ -66,10 +66,10 @@ func testWrongDataKey(t *testing.T, b backend) {
 	other := []byte("another data key of at least 32 bytes")
 	for name, open := range map[string]func() (*lockstore.Store, error){
 		"Open": func() (*lockstore.Store, error) {
-			return lockstore.Open(t.Context(), b.driver, dsn, lockstore.Options{DataKey: other})
+			return lockstore.Open(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{DataKey: other}))
 		},
 		"OpenReadOnly": func() (*lockstore.Store, error) {
-			return lockstore.OpenReadOnly(t.Context(), b.driver, dsn, lockstore.Options{DataKey: other})
+			return lockstore.OpenReadOnly(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{DataKey: other}))
 		},
 	} {
 		if s, err := open(); !errors.Is(err, lockstore.ErrDataKey) {
@@ -79,7 +79,7 @@ func testWrongDataKey(t *testing.T, b backend) {
 			t.Errorf("%s with another data key: %v, want ErrDataKey", name, err)
 		}
 	}
-	if _, err := lockstore.Open(t.Context(), b.driver, dsn, lockstore.Options{DataKey: []byte("short")}); err == nil || !strings.Contains(err.Error(), "at least 32") {
+	if _, err := lockstore.Open(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{DataKey: []byte("short")})); err == nil || !strings.Contains(err.Error(), "at least 32") {
 		t.Errorf("Open with a short key: %v, want an error asking for 32 bytes", err)
 	}
 }
@@ -112,7 +112,7 @@ func testRotateDataKey(t *testing.T, b backend) {
 	if _, err := lockstore.OpenReadOnly(t.Context(), b.driver, dsn, lockstoretest.Keyed(lockstore.Options{})); !errors.Is(err, lockstore.ErrDataKey) {
 		t.Errorf("OpenReadOnly with the old key after rotating: %v, want ErrDataKey", err)
 	}
-	r := lockstoretest.Open(t, b.driver, dsn, lockstore.Options{Now: clk.Now, ClaimLease: lease, DataKey: newKey})
+	r := lockstoretest.Open(t, b.driver, dsn, lockstoretest.Keyed(lockstore.Options{Now: clk.Now, ClaimLease: lease, DataKey: newKey}))
 	for _, pn := range []lockworker.Personnummer{anna, bertil} {
 		if ok, err := r.HasAccount(t.Context(), pn); err != nil || !ok {
 			t.Errorf("HasAccount(%v) after rotating = %v, %v; want true", pn, ok, err)

@@ -46,8 +46,8 @@ func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
 		if err := s.applyChange(tx, d); err != nil {
 			return err
 		}
-		if err := tx.Create(s.auditRowOf(d)).Error; err != nil {
-			return fmt.Errorf("append to the audit trail: %w", err)
+		if err := s.appendAudit(tx, s.auditRowOf(d), d.Personnummer.Reveal()); err != nil {
+			return err
 		}
 		if err := tx.Create(decidedEvent(d)).Error; err != nil {
 			return fmt.Errorf("add to the ticket's history: %w", err)
@@ -234,5 +234,6 @@ func (s *Store) auditRowOf(d lockworker.Decision) *auditRow {
 		Form:          d.Evidence.Form,
 		Signer:        d.Evidence.Signer,
 		SignedAt:      nullTime(d.Evidence.SignedAt),
+		Category:      string(lockworker.AuditDecision),
 	}
 }

@@ -170,6 +170,14 @@ type auditRow struct {
 	Form          string    `gorm:"not null"`
 	Signer        string    `gorm:"not null"`
 	SignedAt      sql.NullTime
+	// Since schema version 4: the entry's place in the hash chain, its
+	// category, who and why (for an access), and its links.
+	Seq      int64  `gorm:"not null"`
+	Category string `gorm:"not null"`
+	Actor    string `gorm:"not null"`
+	Purpose  string `gorm:"not null"`
+	PrevHash string `gorm:"not null"`
+	Hash     string `gorm:"not null"`
 }
 
 func (auditRow) TableName() string { return "audit_entries" }

@@ -78,6 +78,9 @@ type Options struct {
 	// hashes: at least MinKeyLen bytes. Required; a store is readable only
 	// with the key it was written with (see RotateDataKey).
 	DataKey []byte
+	// AuditKey keys the audit trail's hash chain (HMAC-SHA256): at least
+	// MinKeyLen bytes. Required.
+	AuditKey []byte
 }
 
 func (o Options) withDefaults() Options {
@@ -108,6 +111,8 @@ type Store struct {
 	holder string
 	// pn seals and hashes personnummer.
 	pn *personCipher
+	// auditKey keys the audit trail's chain.
+	auditKey []byte
 }
 
 // Open connects to the lock store, creating it if need be, and brings its
@@ -159,7 +164,10 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 	if err != nil {
 		return nil, fmt.Errorf("open %s lock store: %w", driver, err)
 	}
-	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text(), pn: pn}
+	if len(opts.AuditKey) < MinKeyLen {
+		return nil, fmt.Errorf("open %s lock store: the audit key has %d bytes, at least %d are needed", driver, len(opts.AuditKey), MinKeyLen)
+	}
+	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text(), pn: pn, auditKey: opts.AuditKey}
 
 	var dialector gorm.Dialector
 	switch driver {

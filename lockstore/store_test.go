@@ -57,6 +57,12 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"no personnummer is kept in clear", testNoneInClear},
 		{"a store is opened only with its data key", testWrongDataKey},
 		{"a rotated data key keeps every lookup working", testRotateDataKey},
+		{"the audit trail is a chain that verifies", testChainVerifies},
+		{"a changed, removed or inserted audit entry breaks the chain", testChainFindsTampering},
+		{"stores appending at once keep one linear chain", testChainLinearAcrossProcesses},
+		{"an older store's audit trail is chained when migrated", testChainOfAMigratedStore},
+		{"a purge keeps active locks and a verifiable chain", testPurge},
+		{"accounts are replaced and removed, but a locked person's stays", testReplaceAndRemoveAccounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -450,7 +456,11 @@ func testRecord(t *testing.T, b backend) {
 	}
 	got := audit(t, s, lockworker.AuditFilter{})
 	for i := range got {
-		got[i].ID = 0 // assigned by the database
+		if got[i].Seq != int64(i+1) || len(got[i].Hash) != 64 || got[i].Category != lockworker.AuditDecision {
+			t.Errorf("entry %d: seq %d, hash %q, category %q; want %d, a hash and a decision", i, got[i].Seq, got[i].Hash, got[i].Category, i+1)
+		}
+		// Assigned by the database and the chain.
+		got[i].ID, got[i].Seq, got[i].Hash, got[i].Category = 0, 0, "", ""
 	}
 	if !reflect.DeepEqual(got, wantAudit) {
 		t.Errorf("audit =\n%+v\nwant\n%+v", got, wantAudit)

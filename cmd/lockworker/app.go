@@ -90,6 +90,7 @@ ticket. Orders it must not carry out go to manual handling with a reason.`,
 		a.checkCommand(),
 		a.migrateCommand(),
 		a.rotateKeyCommand(),
+		a.purgeCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -16,6 +17,7 @@ import (
 	"github.com/lockworker/lockworker/internal/safetext"
 
 	"github.com/lockworker/lockworker"
+	"github.com/lockworker/lockworker/lockstore"
 )
 
 func (a *app) auditCommand() *cobra.Command {
@@ -24,6 +26,7 @@ func (a *app) auditCommand() *cobra.Command {
 		filter         lockworker.AuditFilter
 		outcome        string
 		asJSON, reveal bool
+		reason         string
 	)
 	cmd := &cobra.Command{
 		Use:   "audit [--since DURATION] [--region CODE] [--ticket ID] [--outcome O] [--json]",
@@ -55,7 +58,7 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 			if err := knownRegion(slices.Collect(maps.Keys(cfg.Regions)), filter.Region); err != nil {
 				return err
 			}
-			store, err := a.openReader(ctx, cfg.LockStore)
+			store, err := a.openReader(ctx, cfg.LockStore, cfg.Audit)
 			if err != nil {
 				return err
 			}
@@ -63,6 +66,11 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 			entries, err := store.Audit(ctx, filter)
 			if err != nil {
 				return fmt.Errorf("read the audit trail: %w", err)
+			}
+			if reveal {
+				if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "audit --reveal", reason, peopleIn(entries)); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return writeAuditJSON(a.stdout, entries, reveal)
@@ -77,6 +85,55 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 	f.StringVar(&outcome, "outcome", "", "only decisions with this outcome")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object a line")
 	f.BoolVar(&reveal, "reveal", false, "print personnummer in clear")
+	f.StringVar(&reason, "reason", "a review of the audit trail with the numbers in clear", "why the numbers are revealed, for the audit trail")
+	cmd.AddCommand(a.auditVerifyCommand(), a.auditExtractCommand())
+	return cmd
+}
+
+// peopleIn lists each person the entries name, once.
+func peopleIn(entries []lockworker.AuditEntry) []lockworker.Personnummer {
+	seen := map[lockworker.Personnummer]bool{}
+	var people []lockworker.Personnummer
+	for _, e := range entries {
+		if !e.Personnummer.IsZero() && !seen[e.Personnummer] {
+			seen[e.Personnummer] = true
+			people = append(people, e.Personnummer)
+		}
+	}
+	return people
+}
+
+func (a *app) auditVerifyCommand() *cobra.Command {
+	var newest int64
+	cmd := &cobra.Command{
+		Use:   "verify [--newest N]",
+		Short: "Check the audit trail's hash chain",
+		Long: `Walk the audit trail's hash chain from its checkpoint to its head and check
+every link with the audit key. Exit 0 and print the number of entries and the
+head's hash when the chain is whole; exit 1 naming the first entry that was
+changed, removed or inserted. --newest checks only the newest N entries.`,
+		Args: args(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			_, store, err := a.openStoreOnly(ctx, a.openReader)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			r, err := store.VerifyAudit(ctx, newest)
+			if errors.Is(err, lockstore.ErrChainBroken) {
+				fmt.Fprintf(a.stderr, "lockworker: %v\n", err)
+				return errFailed
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "the audit trail's chain is whole: %d entries, %d to %d\nhead %s (fingerprint %s)\n",
+				r.Entries, r.First, r.Last, r.Head, r.Fingerprint())
+			return nil
+		},
+	}
+	cmd.Flags().Int64Var(&newest, "newest", 0, "check only the newest N entries")
 	return cmd
 }
 

@@ -51,7 +51,7 @@ fails, 2 if the configuration itself is invalid.`,
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintf(tw, "configuration\t\tok\t%d regions\n", len(cfg.Regions))
 			failed, total := 0, 1
-			if err := a.checkStore(cmd.Context(), cfg.LockStore); err != nil {
+			if err := a.checkStore(cmd.Context(), cfg.LockStore, cfg.Audit); err != nil {
 				failed++
 				fmt.Fprintf(tw, "lock store\t%s\tFAILED: %s\n", cfg.LockStore.Driver, err)
 			} else {
@@ -82,8 +82,8 @@ fails, 2 if the configuration itself is invalid.`,
 }
 
 // checkStore checks the lock store (lockstore.Check), creating nothing.
-func (a *app) checkStore(ctx context.Context, cfg config.LockStore) error {
-	opts, err := a.storeOptions(cfg, false)
+func (a *app) checkStore(ctx context.Context, cfg config.LockStore, au config.Audit) error {
+	opts, err := a.storeOptions(cfg, au, false)
 	if err != nil {
 		return err
 	}

@@ -135,10 +135,11 @@ var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "202
 // holds the sample accounts and the locks of an earlier pass.
 type demo struct {
 	dir string
-	// dataKeyFile holds the key that seals the store's personnummer.
-	dataKeyFile string
-	store       *lockstore.Store
-	regions     []*demoRegion
+	// dataKeyFile holds the key that seals the store's personnummer, and
+	// auditKeyFile the key of its audit trail's chain.
+	dataKeyFile, auditKeyFile string
+	store                     *lockstore.Store
+	regions                   []*demoRegion
 }
 
 // newDemo sets the sample regions up with their sample orders, created an
@@ -154,15 +155,18 @@ func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
 			d.close()
 		}
 	}()
-	// The demo's store lives as long as the demo: its key need not outlive
-	// it either. It is kept in a file for the commands that read the store
-	// while demo --serve runs.
-	key := rand.Text() + rand.Text()
-	d.dataKeyFile = filepath.Join(dir, "data-key")
-	if err := os.WriteFile(d.dataKeyFile, []byte(key+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the demo's data key: %w", err)
+	// The demo's store lives as long as the demo: its keys need not
+	// outlive it either. They are kept in files for the commands that read
+	// the store while demo --serve runs.
+	dataKey, auditKey := rand.Text()+rand.Text(), rand.Text()+rand.Text()
+	d.dataKeyFile, d.auditKeyFile = filepath.Join(dir, "data-key"), filepath.Join(dir, "audit-key")
+	for file, key := range map[string]string{d.dataKeyFile: dataKey, d.auditKeyFile: auditKey} {
+		if err := os.WriteFile(file, []byte(key+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write the demo's keys: %w", err)
+		}
 	}
-	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), lockstore.Options{Now: a.now, DataKey: []byte(key)})
+	opts := lockstore.Options{Now: a.now, DataKey: []byte(dataKey), AuditKey: []byte(auditKey)}
+	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the demo's lock store: %w", err)
 	}

@@ -105,6 +105,7 @@ func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
 	}
 	fmt.Fprintf(&b, "admin:\n  listen: %q\n  token_file: %q\n", opts.listen, tokenFile)
 	fmt.Fprintf(&b, "log:\n  level: %s\n  pseudonym_key_file: %q\n", opts.logLevel, keyFile)
+	fmt.Fprintf(&b, "audit:\n  key_file: %q\n", d.auditKeyFile)
 
 	path := filepath.Join(d.dir, "lockworker.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {

@@ -21,7 +21,10 @@ type storeKey struct {
 	field, suffix string
 }
 
-var dataKey = storeKey{field: "lockstore.data_key_file", suffix: ".data-key"}
+var (
+	dataKey  = storeKey{field: "lockstore.data_key_file", suffix: ".data-key"}
+	auditKey = storeKey{field: "audit.key_file", suffix: ".audit-key"}
+)
 
 // storeKey returns a key of the store: the configured one or, on SQLite
 // without one, the key in the file beside the database. A writer (create)

@@ -154,6 +154,25 @@ func TestServe(t *testing.T) {
 	}
 	t.Logf("/metrics serves %q", slices.Sorted(maps.Keys(fams)))
 
+	// The audit trail's chain: verified at start, and its head shown as a
+	// fingerprint of letters that an outside system can record.
+	if got := metricGauge(fams, "lockworker_audit_chain_verified"); got != 1 {
+		t.Errorf("lockworker_audit_chain_verified = %v, want 1", got)
+	}
+	func() {
+		store := e.openStore()
+		defer store.Close()
+		seq, hash, err := store.AuditHead(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fams = s.metrics()
+		want := map[string]string{"fingerprint": lockstore.Fingerprint(hash)}
+		if got := metricValue(fams, "lockworker_audit_chain_head", want); got != float64(seq) || seq == 0 {
+			t.Errorf("lockworker_audit_chain_head%v = %v, want the head's number %d", want, got, seq)
+		}
+	}()
+
 	// A region whose Easit fails every read is not ready once three
 	// intervals have passed without a good pass, and ready again when it
 	// recovers. Each pass now spends Easit's 10-second read budget on

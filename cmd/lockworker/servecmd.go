@@ -31,7 +31,7 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			if err != nil {
 				return err
 			}
-			store, err := a.openStore(ctx, cfg.LockStore)
+			store, err := a.openStore(ctx, cfg.LockStore, cfg.Audit)
 			if err != nil {
 				return err
 			}
@@ -50,6 +50,14 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.Store, log zerolog.Logger, listening func(net.Addr)) error {
 	log.Info().Str("version", buildVersion()).Str("go", runtime.Version()).Msg("lockworker serve starting")
 	metrics := service.NewMetrics(store.CountActiveLocks)
+	metrics.WatchAuditChain(auditHead(store), verifyAtStart(ctx, store, log))
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purged := make(chan struct{})
+	go func() {
+		defer close(purged)
+		a.purgeDaily(purgeCtx, store, cfg.Retention, log)
+	}()
+	defer func() { stopPurge(); <-purged }()
 	svcCfg := service.Config{
 		Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(),
 		ProtectProbes: cfg.Admin.ProtectProbes,
@@ -92,6 +100,33 @@ func newOpsPage(cfg *config.Config, store *lockstore.Store, log zerolog.Logger, 
 		}
 	}
 	return opspage.New(pc, store)
+}
+
+// auditCheckedAtStart is how many of the audit trail's newest entries serve
+// checks at start.
+const auditCheckedAtStart = 10000
+
+// verifyAtStart checks the newest entries of the audit trail's chain and
+// logs what it found. A broken chain is logged as an error and shown on
+// /metrics, but does not stop the service: locks must still be carried out
+// while the breach is looked into.
+func verifyAtStart(ctx context.Context, store *lockstore.Store, log zerolog.Logger) bool {
+	r, err := store.VerifyAudit(ctx, auditCheckedAtStart)
+	if err != nil {
+		log.Error().Err(err).Msg("the audit trail's hash chain does not verify: run lockworker audit verify")
+		return false
+	}
+	log.Info().Int64("entries", r.Entries).Int64("head_seq", r.Last).Str("head", r.Fingerprint()).
+		Msg("the newest entries of the audit trail's hash chain verify")
+	return true
+}
+
+// auditHead reads the chain's head for /metrics.
+func auditHead(store *lockstore.Store) func(context.Context) (int64, string, error) {
+	return func(ctx context.Context) (int64, string, error) {
+		seq, hash, err := store.AuditHead(ctx)
+		return seq, lockstore.Fingerprint(hash), err
+	}
 }
 
 // closeSoon closes the store, waiting no longer than d: a statement stuck on

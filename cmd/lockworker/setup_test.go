@@ -143,7 +143,7 @@ func (e *env) configYAML() string {
 		Driver: e.driver, DSN: e.dsn,
 		KeyFile:      e.write("pseudonym.key", "the pseudonym key of the tests of cmd/lockworker\n"),
 		DataKeyFile:  e.write("data.key", string(testDataKey)+"\n"),
-		AuditKeyFile: e.write("audit.key", "the audit key of the tests of cmd/lockworker\n"),
+		AuditKeyFile: e.write("audit.key", string(lockstoretest.AuditKey)+"\n"),
 	}
 	for _, r := range e.regions {
 		data.Regions = append(data.Regions, regionData{region: r, EasitURL: r.easit.URL(), FormsURL: r.forms.URL(), TokenFile: r.tokenFile})
@@ -285,13 +285,15 @@ func (e *env) storeOptions() lockstore.Options {
 		e.t.Fatal(err)
 	}
 	if strings.Contains(string(data), "data_key_file:") {
-		return lockstore.Options{DataKey: testDataKey}
+		return lockstore.Options{DataKey: testDataKey, AuditKey: lockstoretest.AuditKey}
 	}
-	key, err := readKeyFile(e.dsn + dataKey.suffix)
-	if err != nil {
-		e.t.Fatalf("read the data key beside the store: %v", err)
+	var keys [2][]byte
+	for i, k := range []storeKey{dataKey, auditKey} {
+		if keys[i], err = readKeyFile(e.dsn + k.suffix); err != nil {
+			e.t.Fatalf("read the key beside the store: %v", err)
+		}
 	}
-	return lockstore.Options{DataKey: key}
+	return lockstore.Options{DataKey: keys[0], AuditKey: keys[1]}
 }
 
 // ticketNumber is the shape of the tickets' numbers in the tests.

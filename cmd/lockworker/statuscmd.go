@@ -13,7 +13,10 @@ import (
 )
 
 func (a *app) statusCommand() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON bool
+		reason string
+	)
 	cmd := &cobra.Command{
 		Use:   "status PERSONNUMMER [--json]",
 		Short: "Show whether a person's login is locked",
@@ -33,6 +36,9 @@ func (a *app) statusCommand() *cobra.Command {
 			lock, locked, err := store.ActiveLock(ctx, pnr)
 			if err != nil {
 				return fmt.Errorf("look up the lock: %w", err)
+			}
+			if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "status", reason, []lockworker.Personnummer{pnr}); err != nil {
+				return err
 			}
 			if asJSON {
 				return writeStatusJSON(a, lock, locked)
@@ -54,6 +60,7 @@ func (a *app) statusCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the state as JSON")
+	cmd.Flags().StringVar(&reason, "reason", "a lookup of whether the person's login is locked", "why the person's data is looked up, for the audit trail")
 	return cmd
 }
 

@@ -39,7 +39,7 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if opts.DryRun {
 				open = a.openReader
 			}
-			store, err := open(ctx, cfg.LockStore)
+			store, err := open(ctx, cfg.LockStore, cfg.Audit)
 			if err != nil {
 				return err
 			}

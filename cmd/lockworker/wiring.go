@@ -139,22 +139,26 @@ func (utcTimestamp) Run(e *zerolog.Event, _ zerolog.Level, _ string) {
 
 // storeOptions are the lock store's settings in cfg, with its keys; a writer
 // (create) makes the keys it keeps beside an SQLite store on first use.
-func (a *app) storeOptions(cfg config.LockStore, create bool) (lockstore.Options, error) {
+func (a *app) storeOptions(cfg config.LockStore, au config.Audit, create bool) (lockstore.Options, error) {
 	data, err := a.storeKey(cfg, dataKey, cfg.DataKey, create)
+	if err != nil {
+		return lockstore.Options{}, err
+	}
+	audit, err := a.storeKey(cfg, auditKey, au.Key, create)
 	if err != nil {
 		return lockstore.Options{}, err
 	}
 	return lockstore.Options{
 		Now: a.now, ClaimLease: cfg.ClaimLease,
 		ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
-		DataKey: data,
+		DataKey: data, AuditKey: audit,
 	}, nil
 }
 
 // openStore opens the lock store to write to it, creating it or migrating
 // its schema if need be; the caller closes it.
-func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
-	opts, err := a.storeOptions(cfg, true)
+func (a *app) openStore(ctx context.Context, cfg config.LockStore, au config.Audit) (*lockstore.Store, error) {
+	opts, err := a.storeOptions(cfg, au, true)
 	if err != nil {
 		return nil, err
 	}
@@ -167,14 +171,14 @@ func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.S
 
 // openReader opens an existing lock store read-only: it creates and migrates
 // nothing; the caller closes it.
-func (a *app) openReader(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
+func (a *app) openReader(ctx context.Context, cfg config.LockStore, au config.Audit) (*lockstore.Store, error) {
 	if cfg.Driver == "sqlite" {
 		// No store is an error of its own, before a missing key is.
 		if _, err := os.Stat(sqliteFile(cfg.DSN.Reveal())); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open the lock store to read it: %w: %s does not exist", lockstore.ErrNoStore, sqliteFile(cfg.DSN.Reveal()))
 		}
 	}
-	opts, err := a.storeOptions(cfg, false)
+	opts, err := a.storeOptions(cfg, au, false)
 	if err != nil {
 		return nil, err
 	}
@@ -187,12 +191,12 @@ func (a *app) openReader(ctx context.Context, cfg config.LockStore) (*lockstore.
 
 // openStoreOnly reads the lockstore part of the configuration and opens the
 // store with open (openStore or openReader); the caller closes it.
-func (a *app) openStoreOnly(ctx context.Context, open func(context.Context, config.LockStore) (*lockstore.Store, error)) (*config.StoreOnly, *lockstore.Store, error) {
+func (a *app) openStoreOnly(ctx context.Context, open func(context.Context, config.LockStore, config.Audit) (*lockstore.Store, error)) (*config.StoreOnly, *lockstore.Store, error) {
 	cfg, err := a.loadStoreConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := open(ctx, cfg.LockStore)
+	store, err := open(ctx, cfg.LockStore, cfg.Audit)
 	if err != nil {
 		return nil, nil, err
 	}

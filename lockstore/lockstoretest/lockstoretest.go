@@ -85,10 +85,17 @@ func PostgresDSN(t testing.TB) string {
 // DataKey is the data key that Keyed gives stores of tests.
 var DataKey = []byte("lockworker test data key, 32 bytes or more")
 
-// Keyed returns opts with DataKey when they have no key of their own.
+// AuditKey is the audit key that Keyed gives stores of tests.
+var AuditKey = []byte("lockworker test audit key, 32 bytes or more")
+
+// Keyed returns opts with DataKey and AuditKey where they have no key of
+// their own.
 func Keyed(opts lockstore.Options) lockstore.Options {
 	if opts.DataKey == nil {
 		opts.DataKey = DataKey
+	}
+	if opts.AuditKey == nil {
+		opts.AuditKey = AuditKey
 	}
 	return opts
 }
