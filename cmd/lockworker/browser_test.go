@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,11 +333,42 @@ func TestOpsPageInABrowser(t *testing.T) {
 		b.check("ticket")
 		b.run("show the personnummer", chromedp.SetValue(`form.reveal input[name="why"]`, "the patient asked on the phone"),
 			chromedp.Click(`form.reveal button`), poll(`location.pathname === "/ticket/reveal" && document.readyState === "complete"`))
-		b.sees("the revealed ticket", "ingen åtkomstlogg")
+		if got := get(b, "the number shown", chromedp.Evaluate[string](`document.querySelector("#revealed").innerText`)); got != adult {
+			t.Errorf("the revealed number is %q, want %s", got, adult)
+		}
+		b.check("ticket-revealed")
 
 		b.open("/person")
-		b.sees("the person", "ingen åtkomstlogg")
+		b.run("look a person up", chromedp.SetValue(`input[name="personnummer"]`, "19990807-2391"),
+			chromedp.SetValue(`input[name="why"]`, "ticket 61 asks whether she is locked"),
+			chromedp.Click(`form.filter button`), poll(`!!document.querySelector("#lock-status")`))
+		b.sees("the person", "199908072391", "Inloggningen är låst", "07/55", "blankett-07-55")
 		b.check("person")
+
+		// Both looks are in the access log, by name and reason.
+		res := e.run("audit", "extract", adult, "--json")
+		var ex struct {
+			Accesses []struct {
+				Who string `json:"vem"`
+				Why string `json:"varför"`
+				How string `json:"hur"`
+			} `json:"åtkomster"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &ex); err != nil {
+			t.Fatalf("audit extract --json: %v\n%s%s", err, res.stdout, res.stderr)
+		}
+		var looks []string
+		for _, a := range ex.Accesses {
+			looks = append(looks, a.Who+": "+a.How+": "+a.Why)
+		}
+		for _, want := range []string{
+			"otto: lockworker ops page: reveal: ticket 07/55: the patient asked on the phone",
+			"otto: lockworker ops page: lookup: ticket 61 asks whether she is locked",
+		} {
+			if !slices.Contains(looks, want) {
+				t.Errorf("the access log lacks %q; it holds %q", want, looks)
+			}
+		}
 
 		// A new order, re-synced as one ticket: the preview first, then the pass.
 		e.order("07", "58", lockKind, otherAdult)

@@ -89,7 +89,7 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 
 // newOpsPage makes the ops page of cfg's admin listener.
 func newOpsPage(cfg *config.Config, store *lockstore.Store, log zerolog.Logger, now func() time.Time) (*opspage.Page, error) {
-	pc := opspage.Config{Token: cfg.Admin.Token.Reveal(), Now: now, Log: log}
+	pc := opspage.Config{Token: cfg.Admin.Token.Reveal(), Now: now, Log: log, AccessLog: pageAccessLog{store}}
 	for _, r := range cfg.Regions {
 		pc.Regions = append(pc.Regions, service.Region{Code: r.Code, Name: r.Name})
 	}
