@@ -16,7 +16,7 @@ func (s *Store) AuditPage(ctx context.Context, f lockworker.AuditFilter, offset,
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []auditRow
-	q := auditWhere(s.db.WithContext(ctx), f).Order("at DESC, seq DESC").Offset(offset).Limit(limit + 1)
+	q := auditWhere(s.db.WithContext(ctx), f).Order("at DESC, id DESC").Offset(offset).Limit(limit + 1)
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, false, fmt.Errorf("read a page of the audit trail: %w", err)
 	}
@@ -28,21 +28,19 @@ func (s *Store) AuditPage(ctx context.Context, f lockworker.AuditFilter, offset,
 }
 
 // AuditCounts returns how many audit entries that f selects have each
-// outcome.
+// outcome. The outcomes are counted here rather than grouped by the
+// database: SQLite would rather walk an index in outcome order, the whole
+// trail, than the entries of the time asked for.
 func (s *Store) AuditCounts(ctx context.Context, f lockworker.AuditFilter) (map[lockworker.Outcome]int, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	var rows []struct {
-		Outcome string
-		N       int
-	}
-	q := auditWhere(s.db.WithContext(ctx).Model(&auditRow{}), f).Select("outcome, COUNT(*) AS n").Group("outcome")
-	if err := q.Scan(&rows).Error; err != nil {
+	var outcomes []string
+	if err := auditWhere(s.db.WithContext(ctx).Model(&auditRow{}), f).Pluck("outcome", &outcomes).Error; err != nil {
 		return nil, fmt.Errorf("count the audit trail by outcome: %w", err)
 	}
 	counts := map[lockworker.Outcome]int{}
-	for _, r := range rows {
-		counts[lockworker.Outcome(r.Outcome)] = r.N
+	for _, o := range outcomes {
+		counts[lockworker.Outcome(o)]++
 	}
 	return counts, nil
 }
@@ -70,7 +68,7 @@ func (s *Store) TicketsWithOutcome(ctx context.Context, outcome lockworker.Outco
 // first, and the tickets by their latest outcome.
 var opsIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS audit_entries_ticket ON audit_entries (ticket, region, at)",
-	"CREATE INDEX IF NOT EXISTS audit_entries_at_outcome ON audit_entries (at, outcome)",
+	"CREATE INDEX IF NOT EXISTS audit_entries_at_outcome ON audit_entries (at, category, outcome)",
 	"CREATE INDEX IF NOT EXISTS audit_entries_region_at ON audit_entries (region, at)",
 	"CREATE INDEX IF NOT EXISTS audit_entries_outcome_at ON audit_entries (outcome, at)",
 	"CREATE INDEX IF NOT EXISTS audit_entries_reason_at ON audit_entries (reason, at)",
