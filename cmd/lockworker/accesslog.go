@@ -14,15 +14,16 @@ import (
 
 // logAccess enters in the audit trail, before anything is shown, that the
 // person running command read the data of people: who is the OS user, why
-// the reason given with --reason, else what the command is for. When it
+// the reason given with --reason, else what the command is for (in Swedish,
+// as the resident's extract shows it). When it
 // cannot be entered, nothing is shown.
-func (a *app) logAccess(ctx context.Context, cfg *config.StoreOnly, category lockworker.AuditCategory, command, reason string, people []lockworker.Personnummer) error {
-	store, err := a.openStore(ctx, cfg.LockStore, cfg.Audit)
+func (a *app) logAccess(ctx context.Context, ls config.LockStore, au config.Audit, command, reason string, people []lockworker.Personnummer) error {
+	store, err := a.openStore(ctx, ls, au)
 	if err != nil {
 		return fmt.Errorf("enter the access in the audit trail: %w", err)
 	}
 	err = store.LogAccess(ctx, lockworker.Access{
-		At: a.now(), Category: category, Actor: osUser(), Purpose: reason, Command: command, People: people,
+		At: a.now(), Category: lockworker.AuditAccess, Actor: osUser(), Purpose: reason, Command: command, People: people,
 	})
 	return errors.Join(err, store.Close())
 }

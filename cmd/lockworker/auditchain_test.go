@@ -125,6 +125,7 @@ func TestAccessesAreLoggedAndExtracted(t *testing.T) {
 			if res.code != exitOK || !strings.Contains(res.stdout, "Åtkomster till uppgifterna (2)") || !strings.Contains(res.stdout, "lockworker audit extract") {
 				t.Errorf("audit extract = %d, stdout:\n%s\nwant the status and the earlier extract among the accesses", res.code, res.stdout)
 			}
+			t.Logf("the extract:\n%s", res.stdout)
 			if res := e.run("audit", "verify"); res.code != exitOK {
 				t.Errorf("audit verify after the accesses = %d: %s", res.code, res.stderr)
 			}

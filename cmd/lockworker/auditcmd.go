@@ -68,7 +68,7 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 				return fmt.Errorf("read the audit trail: %w", err)
 			}
 			if reveal {
-				if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "audit --reveal", reason, peopleIn(entries)); err != nil {
+				if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "audit --reveal", reason, peopleIn(entries)); err != nil {
 					return err
 				}
 			}
@@ -85,7 +85,7 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 	f.StringVar(&outcome, "outcome", "", "only decisions with this outcome")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object a line")
 	f.BoolVar(&reveal, "reveal", false, "print personnummer in clear")
-	f.StringVar(&reason, "reason", "a review of the audit trail with the numbers in clear", "why the numbers are revealed, for the audit trail")
+	f.StringVar(&reason, "reason", "granskning av beslutsloggen med personnummer i klartext", "why the numbers are revealed, for the audit trail")
 	cmd.AddCommand(a.auditVerifyCommand(), a.auditExtractCommand())
 	return cmd
 }

@@ -44,7 +44,7 @@ access to the person's data, before it is shown.`,
 			if err != nil {
 				return err
 			}
-			if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "audit extract", reason, []lockworker.Personnummer{pnr}); err != nil {
+			if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "audit extract", reason, []lockworker.Personnummer{pnr}); err != nil {
 				return err
 			}
 			ex := newExtract(pnr, entries, cfg.Regions, a.now())
@@ -62,7 +62,7 @@ access to the person's data, before it is shown.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the extract as JSON")
 	cmd.Flags().StringVar(&htmlFile, "html", "", "write the extract as a printable HTML page to FILE")
-	cmd.Flags().StringVar(&reason, "reason", "the resident's request for a log extract", "why the extract is made, for the audit trail")
+	cmd.Flags().StringVar(&reason, "reason", "invånarens begäran om loggutdrag", "why the extract is made, for the audit trail")
 	return cmd
 }
 

@@ -128,6 +128,11 @@ func TestMultiProcessSync(t *testing.T) {
 
 			together := multiTogether(t, e, firstRound)
 			duplicates, lost := multiCheck(t, e, seeds, orders)
+			// The processes appended their decisions at once: the audit
+			// trail is still one linear chain.
+			if res := e.run("audit", "verify"); res.code != exitOK {
+				t.Errorf("audit verify after %d processes = %d, stderr %q", tt.processes, res.code, res.stderr)
+			}
 			t.Logf("%s: %d processes, %d orders, %d rounds (%d passes), %d duplicates, %d lost, %s in all; "+
 				"the first round's passes ran together for %s; orders decided by each pass: %v",
 				tt.driver, tt.processes, len(orders), rounds, rounds*tt.processes, duplicates, lost, wall.Round(time.Millisecond),

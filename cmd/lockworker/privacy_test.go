@@ -153,6 +153,10 @@ func TestRotateKey(t *testing.T) {
 			if state := e.status(adult); state["locked"] != false {
 				t.Errorf("status after the unlock = %v, want unlocked", state)
 			}
+			// The rotation is in the audit trail, whose chain still holds.
+			if res := e.run("audit", "verify"); res.code != exitOK {
+				t.Errorf("audit verify after rotating = %d, stderr %q", res.code, res.stderr)
+			}
 			assertStoreHoldsNoNumber(t, e)
 		})
 	}

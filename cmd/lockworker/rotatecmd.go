@@ -41,6 +41,12 @@ lockworker made beside an SQLite store, it is replaced there.`,
 			if err != nil {
 				return err
 			}
+			// The entry names nobody, so the old key, which this store
+			// holds, seals nothing in it.
+			what := fmt.Sprintf("%d personnummer sealed under the key with id %s", n, lockstore.KeyID(newKey))
+			if err := a.logAdmin(ctx, store, "rotate-key", what, nil); err != nil {
+				return err
+			}
 			fmt.Fprintf(a.stdout, "%d personnummer sealed under the new key (id %s)\n", n, lockstore.KeyID(newKey))
 			if cfg.LockStore.DataKeyFile != "" {
 				fmt.Fprintf(a.stdout, "the store now opens only with it: point lockstore.data_key_file at %s\n", newKeyFile)

@@ -37,7 +37,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("look up the lock: %w", err)
 			}
-			if err := a.logAccess(ctx, cfg, lockworker.AuditAccess, "status", reason, []lockworker.Personnummer{pnr}); err != nil {
+			if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "status", reason, []lockworker.Personnummer{pnr}); err != nil {
 				return err
 			}
 			if asJSON {
@@ -60,7 +60,7 @@ func (a *app) statusCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the state as JSON")
-	cmd.Flags().StringVar(&reason, "reason", "a lookup of whether the person's login is locked", "why the person's data is looked up, for the audit trail")
+	cmd.Flags().StringVar(&reason, "reason", "uppslag av om inloggningen är låst", "why the person's data is looked up, for the audit trail")
 	return cmd
 }
 

@@ -423,6 +423,12 @@ func TestSyncReveal(t *testing.T) {
 			if tt.wantNumber && !slices.Contains(tt.args, "--json") && !strings.Contains(res.stdout, "PERSONNUMMER") {
 				t.Errorf("the table names no PERSONNUMMER column:\n%s", res.stdout)
 			}
+			// Revealing is an access to the person's data, in their
+			// extract.
+			ex := e.run("audit", "extract", adult)
+			if got := strings.Contains(ex.stdout, "lockworker sync --dry-run --reveal"); got != tt.wantNumber {
+				t.Errorf("the extract lists the dry run: %v, want %v:\n%s", got, tt.wantNumber, ex.stdout)
+			}
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -15,7 +16,10 @@ import (
 
 func (a *app) syncCommand() *cobra.Command {
 	var opts sync.Options
-	var asJSON, reveal bool
+	var (
+		asJSON, reveal bool
+		reason         string
+	)
 	cmd := &cobra.Command{
 		Use:   "sync [--region CODE] [--ticket ID] [--dry-run] [--json]",
 		Short: "Run one pass now: the manual re-sync",
@@ -60,6 +64,19 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if err != nil {
 				return err
 			}
+			if reveal {
+				var people []lockworker.Personnummer
+				for _, r := range sum.Regions {
+					for _, o := range r.Orders {
+						if !o.Personnummer.IsZero() && !slices.Contains(people, o.Personnummer) {
+							people = append(people, o.Personnummer)
+						}
+					}
+				}
+				if err := a.logAccess(ctx, cfg.LockStore, cfg.Audit, "sync --dry-run --reveal", reason, people); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				err = writeSummaryJSON(a.stdout, sum, reveal)
 			} else {
@@ -83,6 +100,7 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 	f.BoolVar(&opts.DryRun, "dry-run", false, "decide and print, but change nothing anywhere")
 	f.BoolVar(&asJSON, "json", false, "print the pass summary as JSON")
 	f.BoolVar(&reveal, "reveal", false, "with --dry-run: print personnummer in clear")
+	f.StringVar(&reason, "reason", "provkörning med personnummer i klartext", "with --reveal: why, for the audit trail")
 	return cmd
 }
 
