@@ -44,6 +44,9 @@ type Store interface {
 	TicketsWithOutcome(ctx context.Context, outcome lockworker.Outcome, limit int) ([]lockworker.LedgerEntry, error)
 	Passes(ctx context.Context, limit int) ([]lockworker.PassRecord, error)
 	Locks(ctx context.Context, pn lockworker.Personnummer) ([]lockworker.Lock, error)
+	// PersonTrail is every entry of the audit trail about pn, oldest first:
+	// the decisions on their orders and each look at their data.
+	PersonTrail(ctx context.Context, pn lockworker.Personnummer) ([]lockworker.AuditEntry, error)
 }
 
 // Access is one look at a person's data: who looked, at whose, when and why.

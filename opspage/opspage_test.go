@@ -383,7 +383,8 @@ func TestLookingAPersonUp(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("status %d:\n%s", code, body)
 	}
-	for _, want := range []string{`<span id="number">199908072391</span>`, "Inloggningen är låst", `href="/ticket?region=07&amp;ticket=55"`, "form-55"} {
+	for _, want := range []string{`<span id="number">199908072391</span>`, "Inloggningen är låst", `href="/ticket?region=07&amp;ticket=55"`, "form-55",
+		`<table id="trail">`, `outcome-resolved">resolved</span>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the person lacks %q:\n%s", want, body)
 		}

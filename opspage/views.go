@@ -281,6 +281,8 @@ type personData struct {
 	Invalid bool
 	Locked  bool
 	Locks   []lockworker.Lock
+	// Trail is the person's audit trail, newest first.
+	Trail []lockworker.AuditEntry
 }
 
 func (p *Page) handlePersonForm(w http.ResponseWriter, r *http.Request) {
@@ -309,8 +311,14 @@ func (p *Page) handlePerson(w http.ResponseWriter, r *http.Request) {
 		p.storeFailed(w, r, err)
 		return
 	}
+	trail, err := p.store.PersonTrail(r.Context(), pn)
+	if err != nil {
+		p.storeFailed(w, r, err)
+		return
+	}
 	slices.Reverse(locks)
-	d.Number, d.Looked, d.Locks = pn.Reveal(), true, locks
+	slices.Reverse(trail)
+	d.Number, d.Looked, d.Locks, d.Trail = pn.Reveal(), true, locks, trail
 	d.Locked = len(locks) > 0 && locks[0].Active()
 	p.render(w, r, userOf(r), http.StatusOK, "person", d)
 }

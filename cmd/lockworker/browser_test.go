@@ -342,7 +342,8 @@ func TestOpsPageInABrowser(t *testing.T) {
 		b.run("look a person up", chromedp.SetValue(`input[name="personnummer"]`, "19990807-2391"),
 			chromedp.SetValue(`input[name="why"]`, "ticket 61 asks whether she is locked"),
 			chromedp.Click(`form.filter button`), poll(`!!document.querySelector("#lock-status")`))
-		b.sees("the person", "199908072391", "Inloggningen är låst", "07/55", "blankett-07-55")
+		b.sees("the person", "199908072391", "Inloggningen är låst", "07/55", "blankett-07-55",
+			"otto", "the patient asked on the phone", "ticket 61 asks whether she is locked") // the trail: both looks
 		b.check("person")
 
 		// Both looks are in the access log, by name and reason.
