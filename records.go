@@ -214,9 +214,11 @@ type Access struct {
 // AuditFilter selects audit entries; zero fields select all.
 type AuditFilter struct {
 	Since   time.Time
+	Until   time.Time // entries before it
 	Region  string
 	Ticket  string
 	Outcome Outcome
+	Reason  Reason
 }
 
 // PassRecord records one pass: when it ran, over which regions, and how many

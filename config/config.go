@@ -213,6 +213,26 @@ type Admin struct {
 	// ProtectProbes puts /readyz and /metrics behind the token too, like
 	// POST /sync; /healthz stays open. Default false.
 	ProtectProbes bool `yaml:"protect_probes"`
+	// OIDC, when given, lets people sign in to the ops page; without it the
+	// page is for holders of the token only.
+	OIDC *AdminOIDC `yaml:"oidc"`
+}
+
+// AdminOIDC is the OpenID Connect sign-in of the ops page.
+type AdminOIDC struct {
+	// Issuer is the identity provider's issuer URL (discovery at
+	// {issuer}/.well-known/openid-configuration).
+	Issuer           string `yaml:"issuer"`
+	ClientID         string `yaml:"client_id"`
+	ClientSecret     Secret `yaml:"-"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// RedirectURL is the ops page's /callback as the provider knows it.
+	RedirectURL string `yaml:"redirect_url"`
+	// ViewerGroup and OperatorGroup are the values of the ID token's
+	// "groups" claim of those who may see the page, and of those who may
+	// also look persons up, show numbers and re-sync.
+	ViewerGroup   string `yaml:"viewer_group"`
+	OperatorGroup string `yaml:"operator_group"`
 }
 
 // AdminTLS is the admin listener's certificate and key.
@@ -339,6 +359,11 @@ func (c *Config) readSecretFiles() error {
 			return err
 		}
 		if err := read(fmt.Sprintf("regions[%d].forms.token", i), &r.Forms.Token, r.Forms.TokenFile); err != nil {
+			return err
+		}
+	}
+	if o := c.Admin.OIDC; o != nil {
+		if err := read("admin.oidc.client_secret", &o.ClientSecret, o.ClientSecretFile); err != nil {
 			return err
 		}
 	}
@@ -519,6 +544,9 @@ func (c *Config) Validate() error {
 		// Not the token itself: only what is wrong with it.
 		bad("admin.token", "must be at least %d characters, not all the same (it has %d)", MinAdminToken, utf8.RuneCountInString(tok))
 	}
+	if o := c.Admin.OIDC; o != nil {
+		checkOIDC(bad, *o)
+	}
 	switch t := c.Admin.TLS; {
 	case (t.CertFile == "") != (t.KeyFile == ""):
 		bad("admin.tls", "cert_file and key_file go together")
@@ -574,6 +602,25 @@ func (c *Config) validateStoreAndLog(bad func(field, format string, args ...any)
 	}
 	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
 		bad("log.level", "must be one of debug, info, warn, error, not %q", c.Log.Level)
+	}
+}
+
+// checkOIDC checks the ops page's sign-in.
+func checkOIDC(bad func(field, format string, args ...any), o AdminOIDC) {
+	if u, err := url.Parse(o.Issuer); err != nil || u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
+		bad("admin.oidc.issuer", "must be an https URL (http only to loopback), not %q", o.Issuer)
+	}
+	if o.ClientID == "" {
+		bad("admin.oidc.client_id", "is required")
+	}
+	if o.ClientSecret == "" {
+		bad("admin.oidc.client_secret_file", "is required")
+	}
+	if u, err := url.Parse(o.RedirectURL); err != nil || !u.IsAbs() || u.Path != "/callback" {
+		bad("admin.oidc.redirect_url", "must be the ops page's absolute URL ending in /callback, not %q", o.RedirectURL)
+	}
+	if o.ViewerGroup == "" && o.OperatorGroup == "" {
+		bad("admin.oidc", "viewer_group or operator_group is required")
 	}
 }
 

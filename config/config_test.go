@@ -299,10 +299,10 @@ func TestTheDeploymentExampleIsValid(t *testing.T) {
 	creds := t.TempDir()
 	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url", "data-key", "audit-key"} {
 		value := name + "-value"
-		if name == "admin-token" {
+		switch {
+		case name == "admin-token":
 			value += "-of-at-least-32-characters"
-		}
-		if strings.HasSuffix(name, "-key") {
+		case strings.HasSuffix(name, "-key"):
 			value += " of at least 32 bytes"
 		}
 		if err := os.WriteFile(filepath.Join(creds, name), []byte(value+"\n"), 0o600); err != nil {

@@ -36,6 +36,9 @@ func (c *Config) readableFiles(path string, data []byte) []string {
 	check("log.pseudonym_key_file", c.Log.PseudonymKeyFile)
 	check("admin.token_file", c.Admin.TokenFile)
 	check("admin.tls.key_file", c.Admin.TLS.KeyFile)
+	if c.Admin.OIDC != nil {
+		check("admin.oidc.client_secret_file", c.Admin.OIDC.ClientSecretFile)
+	}
 	for i, r := range c.Regions {
 		field := fmt.Sprintf("regions[%d]", i)
 		check(field+".easit.api_key_file", r.Easit.APIKeyFile)

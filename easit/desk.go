@@ -96,12 +96,13 @@ func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	if err := d.checkLabelsUnique(columns); err != nil {
-		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
-	}
 	// A view that lists no columns and holds no items gives nothing to
 	// check, and nothing to act on.
 	if len(columns) > 0 || len(tickets) > 0 {
+		// A label on two columns first: it also leaves a label missing.
+		if err := d.checkLabelsUnique(columns); err != nil {
+			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+		}
 		if err := d.checkColumns(columns); err != nil {
 			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 		}

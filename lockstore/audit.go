@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"gorm.io/gorm"
+
 	"github.com/lockworker/lockworker"
 )
 
@@ -12,9 +14,22 @@ import (
 func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockworker.AuditEntry, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	q := s.db.WithContext(ctx).Where("category = ?", string(lockworker.AuditDecision))
+	q := auditWhere(s.db.WithContext(ctx), f)
+	var rows []auditRow
+	if err := q.Order("at, seq").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read the audit trail: %w", err)
+	}
+	return s.auditEntries(rows)
+}
+
+// auditWhere narrows q to the decisions of the audit trail that f selects.
+func auditWhere(q *gorm.DB, f lockworker.AuditFilter) *gorm.DB {
+	q = q.Where("category = ?", string(lockworker.AuditDecision))
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", dbTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("at < ?", dbTime(f.Until))
 	}
 	if f.Region != "" {
 		q = q.Where("region = ?", f.Region)
@@ -25,11 +40,10 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 	if f.Outcome != "" {
 		q = q.Where("outcome = ?", string(f.Outcome))
 	}
-	var rows []auditRow
-	if err := q.Order("at, seq").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read the audit trail: %w", err)
+	if f.Reason != "" {
+		q = q.Where("reason = ?", string(f.Reason))
 	}
-	return s.auditEntries(rows)
+	return q
 }
 
 // auditEntries reads rows back as entries.

@@ -24,7 +24,11 @@ func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.L
 	if len(rows) == 0 {
 		return lockworker.LedgerEntry{}, false, nil
 	}
-	row := rows[0]
+	return ledgerEntry(rows[0]), true, nil
+}
+
+// ledgerEntry is the ledger entry of row.
+func ledgerEntry(row ledgerRow) lockworker.LedgerEntry {
 	return lockworker.LedgerEntry{
 		Region:        row.Region,
 		Ticket:        row.Ticket,
@@ -41,7 +45,7 @@ func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.L
 		ConfirmedMark: lockworker.Mark(row.ConfirmedMark),
 		Reporter:      row.Reporter,
 		ReporterHSAID: row.ReporterHSAID,
-	}, true, nil
+	}
 }
 
 // Mark reads the lock store's clock: a view of the tickets read after it

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the version of the schema this lockworker reads and
 // writes. Migrate brings an older store up to it.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // schemaMigrationRow records that a migration was applied. The table is
 // created by the first migration run against a store; a store made before it
@@ -38,6 +38,7 @@ var migrations = []migration{
 	{2, "the store's clock, claims held by a live process, and each ticket's history", migrateV2},
 	{3, "personnummer sealed and looked up by a keyed hash", migrateV3},
 	{4, "the audit trail a hash chain, with accesses and acts of administration", migrateV4},
+	{5, "indexes for the ops page's reads of the audit trail and the ledger", migrateV5},
 }
 
 // migrateV1 creates the tables of version 1 and makes the audit trail

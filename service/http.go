@@ -24,6 +24,7 @@ import (
 //	GET  /healthz                         200 while the process serves
 //	GET  /readyz                          200, or 503 naming what is not ready
 //	GET  /metrics                         Prometheus metrics
+//	/                                     the ops page (Config.Page), when there is one
 //
 // With ProtectProbes, /readyz and /metrics need the token too.
 func (s *Service) Handler() http.Handler {
@@ -38,6 +39,9 @@ func (s *Service) Handler() http.Handler {
 	mux.Handle("GET /readyz", s.probe(http.HandlerFunc(s.handleReady)))
 	if s.metrics != nil {
 		mux.Handle("GET /metrics", s.probe(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	}
+	if s.cfg.Page != nil {
+		mux.Handle("/", s.cfg.Page(s))
 	}
 	return mux
 }

@@ -66,6 +66,10 @@ type Config struct {
 	// Tickets reads tickets' records for GET /tickets; nil for no such
 	// endpoint.
 	Tickets TicketReader
+	// Page, when not nil, makes the handler of the admin listener's other
+	// paths (the ops page) from the service, which it reads and asks for
+	// passes.
+	Page func(*Service) http.Handler
 }
 
 // ListenerLimits bound what a client of the admin listener may hold.
@@ -135,8 +139,15 @@ type Service struct {
 	passes       gosync.WaitGroup
 
 	mu       gosync.Mutex
-	running  string               // the running pass, "" when none
-	lastGood map[string]time.Time // by region code: when its orders were last read
+	running  string                   // the running pass, "" when none
+	lastGood map[string]time.Time     // by region code: when its orders were last read
+	lastFail map[string]regionFailure // by region code: when and why they last could not be
+}
+
+// regionFailure is a region's last failed read.
+type regionFailure struct {
+	at  time.Time
+	why string
 }
 
 // New returns a service; now is its clock (time.Now when nil).
@@ -158,6 +169,7 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 		stopping:  make(chan struct{}),
 		cancelled: cancelled, cancelPasses: cancelPasses,
 		lastGood: map[string]time.Time{},
+		lastFail: map[string]regionFailure{},
 	}, nil
 }
 
@@ -303,7 +315,11 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	}
 	opts.Pass = sync.NewPassID(s.now())
 	opts.Stopping = s.stopping
-	opts.RegionDone = s.regionDone
+	if !opts.DryRun {
+		// A dry run changes nothing, not even what readiness and the
+		// metrics say.
+		opts.RegionDone = s.regionDone
+	}
 	s.running = opts.Pass
 	s.passes.Add(1)
 	s.mu.Unlock()
@@ -329,18 +345,21 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	if err != nil {
 		return sum, err
 	}
-	s.record(sum, trigger)
+	if !opts.DryRun {
+		s.record(sum, trigger)
+	}
 	return sum, nil
 }
 
 // regionDone notes a region's good pass as soon as it is done, so that a
 // long pass elsewhere does not make the region look stale.
 func (s *Service) regionDone(r sync.RegionSummary) {
-	if r.Error != "" {
-		return
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if r.Error != "" {
+		s.lastFail[r.Code] = regionFailure{at: s.now(), why: r.Error}
+		return
+	}
 	s.lastGood[r.Code] = s.now()
 }
 
@@ -357,34 +376,76 @@ func (s *Service) interval() time.Duration {
 	return s.schedule.Next(next).Sub(next)
 }
 
-// Unready returns why the service is not ready, nothing when it is: the lock
-// store is unreachable or cannot write, or a region has had no good pass within three
-// schedule intervals (or none yet).
-func (s *Service) Unready(ctx context.Context) []string {
-	var problems []string
+// Health is the service's readiness, part by part, as GET /readyz judges it.
+type Health struct {
+	// Store says what is wrong with the lock store; empty when it answers
+	// and can write.
+	Store   string
+	Regions []RegionHealth
+	// Running is the pass under way, "" when none.
+	Running string
+}
+
+// RegionHealth is one region's readiness.
+type RegionHealth struct {
+	Region
+	// LastGood is when its orders were last read; zero before the first
+	// good pass.
+	LastGood time.Time
+	// LastFailure is when they last could not be read, and Failure why;
+	// zero and empty when they never failed.
+	LastFailure time.Time
+	Failure     string
+	// Problem says why the region is not ready; empty when it is.
+	Problem string
+}
+
+// Health returns the readiness of the lock store and of every region: a
+// region is ready when it had a good pass within three schedule intervals.
+func (s *Service) Health(ctx context.Context) Health {
+	var h Health
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	// The answer names the failing part only: the store's errors name its
 	// user, database and host, which are for the logs.
 	if err := s.store.Ping(pingCtx); err != nil {
 		s.log.Warn().Err(err).Msg("readiness: the lock store cannot be reached")
-		problems = append(problems, "lock store: unreachable")
+		h.Store = "unreachable"
 	} else if err := s.store.CheckWrite(pingCtx); err != nil {
 		s.log.Warn().Err(err).Msg("readiness: the lock store cannot write")
-		problems = append(problems, "lock store: cannot write")
+		h.Store = "cannot write"
 	}
 	limit := 3 * s.interval()
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	h.Running = s.running
 	for _, r := range s.cfg.Regions {
 		last, ok := s.lastGood[r.Code]
+		rh := RegionHealth{Region: r, LastGood: last, LastFailure: s.lastFail[r.Code].at, Failure: s.lastFail[r.Code].why}
 		switch {
 		case !ok:
-			problems = append(problems, fmt.Sprintf("region %s %s: no good pass yet", r.Code, r.Name))
+			rh.Problem = "no good pass yet"
 		case now.Sub(last) > limit:
-			problems = append(problems, fmt.Sprintf("region %s %s: last good pass %s ago, more than three schedule intervals (%s)",
-				r.Code, r.Name, now.Sub(last).Round(time.Second), limit))
+			rh.Problem = fmt.Sprintf("last good pass %s ago, more than three schedule intervals (%s)", now.Sub(last).Round(time.Second), limit)
+		}
+		h.Regions = append(h.Regions, rh)
+	}
+	return h
+}
+
+// Unready returns why the service is not ready, nothing when it is: the lock
+// store is unreachable or cannot write, or a region has had no good pass within three
+// schedule intervals (or none yet).
+func (s *Service) Unready(ctx context.Context) []string {
+	h := s.Health(ctx)
+	var problems []string
+	if h.Store != "" {
+		problems = append(problems, "lock store: "+h.Store)
+	}
+	for _, r := range h.Regions {
+		if r.Problem != "" {
+			problems = append(problems, fmt.Sprintf("region %s %s: %s", r.Code, r.Name, r.Problem))
 		}
 	}
 	return problems

@@ -134,19 +134,12 @@ var demoAccounts = []string{"199908072391", "196408233234", "200001012384", "202
 // servers, and a fresh embedded lock store in a directory of its own that
 // holds the sample accounts and the locks of an earlier pass.
 type demo struct {
-	dir     string
-	store   *lockstore.Store
-	regions []*demoRegion
-}
-
-// writeKey makes a random key of the demo's store in a file of the demo's
-// directory, named name, and returns it.
-func (d *demo) writeKey(name string) ([]byte, error) {
-	key := rand.Text() + rand.Text()
-	if err := os.WriteFile(filepath.Join(d.dir, name), []byte(key+"\n"), 0o600); err != nil {
-		return nil, fmt.Errorf("write the demo's %s: %w", name, err)
-	}
-	return []byte(key), nil
+	dir string
+	// dataKeyFile holds the key that seals the store's personnummer, and
+	// auditKeyFile the key of its audit trail's chain.
+	dataKeyFile, auditKeyFile string
+	store                     *lockstore.Store
+	regions                   []*demoRegion
 }
 
 // newDemo sets the sample regions up with their sample orders, created an
@@ -162,15 +155,17 @@ func (a *app) newDemo(ctx context.Context) (_ *demo, err error) {
 			d.close()
 		}
 	}()
-	// The demo's store lives as long as the demo, and so do its keys: in
-	// files beside it, for demo --serve's configuration to name.
-	opts := lockstore.Options{Now: a.now}
-	if opts.DataKey, err = d.writeKey("data-key"); err != nil {
-		return nil, err
+	// The demo's store lives as long as the demo: its keys need not
+	// outlive it either. They are kept in files for the commands that read
+	// the store while demo --serve runs.
+	dataKey, auditKey := rand.Text()+rand.Text(), rand.Text()+rand.Text()
+	d.dataKeyFile, d.auditKeyFile = filepath.Join(dir, "data-key"), filepath.Join(dir, "audit-key")
+	for file, key := range map[string]string{d.dataKeyFile: dataKey, d.auditKeyFile: auditKey} {
+		if err := os.WriteFile(file, []byte(key+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("write the demo's keys: %w", err)
+		}
 	}
-	if opts.AuditKey, err = d.writeKey("audit-key"); err != nil {
-		return nil, err
-	}
+	opts := lockstore.Options{Now: a.now, DataKey: []byte(dataKey), AuditKey: []byte(auditKey)}
 	d.store, err = lockstore.Open(ctx, "sqlite", filepath.Join(dir, "lockworker.db"), opts)
 	if err != nil {
 		return nil, fmt.Errorf("open the demo's lock store: %w", err)

@@ -92,8 +92,7 @@ func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "# lockworker demo --serve: the built-in sample regions on loopback.\n")
-	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n  data_key_file: %q\n", filepath.Join(d.dir, "lockworker.db"), filepath.Join(d.dir, "data-key"))
-	fmt.Fprintf(&b, "audit:\n  key_file: %q\n", filepath.Join(d.dir, "audit-key"))
+	fmt.Fprintf(&b, "lockstore:\n  driver: sqlite\n  dsn: %q\n  data_key_file: %q\n", filepath.Join(d.dir, "lockworker.db"), d.dataKeyFile)
 	fmt.Fprintf(&b, "schedule: %q\n", opts.schedule)
 	fmt.Fprintf(&b, "regions:\n")
 	for _, r := range d.regions {
@@ -106,6 +105,7 @@ func (d *demo) writeConfig(opts demoServe, token string) (string, error) {
 	}
 	fmt.Fprintf(&b, "admin:\n  listen: %q\n  token_file: %q\n", opts.listen, tokenFile)
 	fmt.Fprintf(&b, "log:\n  level: %s\n  pseudonym_key_file: %q\n", opts.logLevel, keyFile)
+	fmt.Fprintf(&b, "audit:\n  key_file: %q\n", d.auditKeyFile)
 
 	path := filepath.Join(d.dir, "lockworker.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
@@ -120,9 +120,11 @@ func writeDemoServe(w io.Writer, d *demo, opts demoServe, config, admin, token s
 	fmt.Fprintf(w, "lockworker demo --serve: the service runs against two sample regions on loopback.\n\n")
 	fmt.Fprintf(w, "The admin API:\n")
 	fmt.Fprintf(w, "  %s/healthz\n  %s/readyz\n  %s/metrics\n  %s/sync (POST, with the admin token)\n", admin, admin, admin, admin)
+	fmt.Fprintf(w, "The ops page (for the admin token: it has no sign-in for people here):\n  %s/\n", admin)
 	fmt.Fprintf(w, "Admin token: %s\n\n", token)
 	fmt.Fprintf(w, "Try:\n")
 	fmt.Fprintf(w, "  curl -X POST -H 'Authorization: Bearer %s' %s/sync\n", token, admin)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s/\n", token, admin)
 	fmt.Fprintf(w, "  lockworker audit --config %s\n", config)
 	fmt.Fprintf(w, "  lockworker check --config %s\n\n", config)
 	fmt.Fprintf(w, "The sample regions, as the configuration above gives them:\n")

@@ -63,6 +63,12 @@ func TestDemoServeBinary(t *testing.T) {
 	if code, _ := s.post("/sync", ""); code != http.StatusUnauthorized {
 		t.Errorf("POST /sync without the token = %d, want 401", code)
 	}
+	if page := demoPrinted(t, printed, `(?m)^The ops page .*:\n  (http://\S+)$`); page != admin+"/" {
+		t.Errorf("the demo prints the ops page at %q, want %q", page, admin+"/")
+	}
+	if code, body := s.do(http.MethodGet, "/", "Bearer "+token); code != http.StatusOK || !strings.Contains(body, "Region Kronoberg") {
+		t.Errorf("GET / with the token = %d, want 200 and the overview:\n%s", code, body)
+	}
 	if sum := s.sync(""); !sum.OK || len(sum.Regions) != 2 {
 		t.Errorf("POST /sync with the printed token: ok %v, %d regions; want a good pass over the 2 sample regions", sum.OK, len(sum.Regions))
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"net/http"
 	"runtime"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/lockworker/lockworker/config"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/opspage"
 	"github.com/lockworker/lockworker/service"
 )
 
@@ -69,6 +71,11 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 	if svcCfg.Listen == "" {
 		log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
 	}
+	page, err := newOpsPage(cfg, store, log, a.now)
+	if err != nil {
+		return usageError{err}
+	}
+	svcCfg.Page = func(svc *service.Service) http.Handler { return page.For(svc) }
 	syncer, err := a.newSyncer(cfg, store, log, metrics)
 	if err != nil {
 		return err
@@ -78,6 +85,21 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 		return usageError{err}
 	}
 	return svc.Run(ctx)
+}
+
+// newOpsPage makes the ops page of cfg's admin listener.
+func newOpsPage(cfg *config.Config, store *lockstore.Store, log zerolog.Logger, now func() time.Time) (*opspage.Page, error) {
+	pc := opspage.Config{Token: cfg.Admin.Token.Reveal(), Now: now, Log: log, AccessLog: pageAccessLog{store}}
+	for _, r := range cfg.Regions {
+		pc.Regions = append(pc.Regions, service.Region{Code: r.Code, Name: r.Name})
+	}
+	if o := cfg.Admin.OIDC; o != nil {
+		pc.OIDC = &opspage.OIDC{
+			Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret.Reveal(), RedirectURL: o.RedirectURL,
+			ViewerGroup: o.ViewerGroup, OperatorGroup: o.OperatorGroup,
+		}
+	}
+	return opspage.New(pc, store)
 }
 
 // auditCheckedAtStart is how many of the audit trail's newest entries serve
