@@ -47,6 +47,11 @@ type LockStore struct {
 	// update before another may take it over, should the first have died.
 	// It must be at least twice limits.easit_timeout. Default 2m.
 	ClaimLease time.Duration `yaml:"claim_lease"`
+	// ConnectTimeout bounds connecting to the database. Default 5s.
+	ConnectTimeout time.Duration `yaml:"connect_timeout"`
+	// StatementTimeout bounds each statement, so that a database that does
+	// not answer is an error within seconds. Default 10s.
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
 }
 
 // Policy holds the rules' settings.
@@ -166,7 +171,7 @@ var (
 // Default returns the configuration that an empty file gives.
 func Default() Config {
 	return Config{
-		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute},
+		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
@@ -200,16 +205,8 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 	}
 	cfg := Default()
 	if len(doc.Content) > 0 {
-		// Decode strictly, so that a misspelt key is an error rather than a
-		// setting silently left at its default.
-		expanded, err := yaml.Marshal(&doc)
-		if err != nil {
-			return nil, fmt.Errorf("re-encode YAML: %w", err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil {
-			return nil, fmt.Errorf("parse YAML: %w", err)
+		if err := decodeStrict(&doc, &cfg); err != nil {
+			return nil, err
 		}
 	}
 	if err := cfg.readSecretFiles(); err != nil {
@@ -220,6 +217,21 @@ func Parse(data []byte, getenv func(string) (string, bool)) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// decodeStrict decodes n into cfg strictly, so that a misspelt key is an
+// error rather than a setting silently left at its default.
+func decodeStrict(n *yaml.Node, cfg *Config) error {
+	expanded, err := yaml.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("re-encode YAML: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("parse YAML: %w", err)
+	}
+	return nil
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -323,14 +335,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
 	}
 
-	switch c.LockStore.Driver {
-	case "sqlite", "postgres":
-	default:
-		bad("lockstore.driver", "must be sqlite or postgres, not %q", c.LockStore.Driver)
-	}
-	if c.LockStore.DSN == "" {
-		bad("lockstore.dsn", "is required")
-	}
+	c.validateStoreAndLog(bad)
 	if _, err := cron.ParseStandard(c.Schedule); err != nil {
 		bad("schedule", "%v", err)
 	}
@@ -419,13 +424,32 @@ func (c *Config) Validate() error {
 	if c.Admin.Listen != "" && c.Admin.Token == "" {
 		bad("admin.token", "is required when admin.listen is set")
 	}
+	return errors.Join(errs...)
+}
+
+// validateStoreAndLog checks the lockstore and log sections, the whole of
+// what a command that only reads the lock store needs.
+func (c *Config) validateStoreAndLog(bad func(field, format string, args ...any)) {
+	switch c.LockStore.Driver {
+	case "sqlite", "postgres":
+	default:
+		bad("lockstore.driver", "must be sqlite or postgres, not %q", c.LockStore.Driver)
+	}
+	if c.LockStore.DSN == "" {
+		bad("lockstore.dsn", "is required")
+	}
+	if c.LockStore.ConnectTimeout <= 0 {
+		bad("lockstore.connect_timeout", "must be positive")
+	}
+	if c.LockStore.StatementTimeout <= 0 {
+		bad("lockstore.statement_timeout", "must be positive")
+	}
 	if c.Log.PseudonymKeyFile != "" && len(c.Log.PseudonymKey) < 16 {
 		bad("log.pseudonym_key_file", "the key must be at least 16 bytes")
 	}
 	if _, err := zerolog.ParseLevel(c.Log.Level); err != nil || c.Log.Level == "" {
 		bad("log.level", "must be one of debug, info, warn, error, not %q", c.Log.Level)
 	}
-	return errors.Join(errs...)
 }
 
 func checkURL(bad func(field, format string, args ...any), field, raw string) {

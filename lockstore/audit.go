@@ -10,6 +10,8 @@ import (
 
 // Audit returns the audit entries that f selects, newest last.
 func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockworker.AuditEntry, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q := s.db.WithContext(ctx)
 	if !f.Since.IsZero() {
 		q = q.Where("at >= ?", dbTime(f.Since))
@@ -57,6 +59,8 @@ func (s *Store) Audit(ctx context.Context, f lockworker.AuditFilter) ([]lockwork
 
 // RecordPass records a pass that has finished.
 func (s *Store) RecordPass(ctx context.Context, p lockworker.PassRecord) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	err := s.db.WithContext(ctx).Create(&passRow{
 		ID:            p.ID,
 		StartedAt:     dbTime(p.StartedAt),
@@ -74,6 +78,8 @@ func (s *Store) RecordPass(ctx context.Context, p lockworker.PassRecord) error {
 // Passes returns the latest limit passes (all of them if limit ≤ 0), newest
 // last.
 func (s *Store) Passes(ctx context.Context, limit int) ([]lockworker.PassRecord, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	q := s.db.WithContext(ctx).Order("started_at DESC, id DESC")
 	if limit > 0 {
 		q = q.Limit(limit)

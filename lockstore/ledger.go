@@ -11,6 +11,8 @@ import (
 
 // Ledger returns the ledger's entry for a ticket, if it was ever decided.
 func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.LedgerEntry, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []ledgerRow
 	err := s.db.WithContext(ctx).Where("region = ? AND ticket = ?", region, ticket).Limit(1).Find(&rows).Error
 	if err != nil {
@@ -43,6 +45,8 @@ func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.L
 // have reached the ticket since the caller looked: then the caller must not
 // send the update, and looks again on its next pass.
 func (s *Store) ClaimUpdate(ctx context.Context, region, ticket string, round int, seen time.Time) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	now := s.now()
 	res := s.pending(ctx, region, ticket, round).
 		Where("claim_until <= ? AND claim_until <= ?", now, seen.UTC()).
@@ -57,6 +61,8 @@ func (s *Store) ClaimUpdate(ctx context.Context, region, ticket string, round in
 // after a failure to send it, so that the next pass may try again at once
 // instead of waiting for the lease to run out.
 func (s *Store) ReleaseUpdate(ctx context.Context, region, ticket string, round int) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	err := s.pending(ctx, region, ticket, round).Update("claim_until", s.now()).Error
 	if err != nil {
 		return fmt.Errorf("release the update of ticket %q of region %q round %d: %w", ticket, region, round, err)
@@ -69,6 +75,8 @@ func (s *Store) ReleaseUpdate(ctx context.Context, region, ticket string, round 
 // It returns an error wrapping lockworker.ErrConflict when the entry is not at
 // that round.
 func (s *Store) ConfirmUpdate(ctx context.Context, region, ticket string, round int) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	res := s.db.WithContext(ctx).Model(&ledgerRow{}).
 		Where("region = ? AND ticket = ? AND round = ?", region, ticket, round).
 		Update("confirmed_at", gorm.Expr("COALESCE(confirmed_at, ?)", s.now()))

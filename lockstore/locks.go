@@ -44,6 +44,8 @@ func (s *Store) AddAccounts(ctx context.Context, pns []lockworker.Personnummer) 
 
 // HasAccount reports whether pn has an existing 1177 account.
 func (s *Store) HasAccount(ctx context.Context, pn lockworker.Personnummer) (bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	err := s.db.WithContext(ctx).Model(&accountRow{}).Where("personnummer = ?", pn.Reveal()).Count(&n).Error
 	if err != nil {
@@ -54,6 +56,8 @@ func (s *Store) HasAccount(ctx context.Context, pn lockworker.Personnummer) (boo
 
 // ActiveLock returns pn's active lock, if any.
 func (s *Store) ActiveLock(ctx context.Context, pn lockworker.Personnummer) (lockworker.Lock, bool, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []lockRow
 	err := s.db.WithContext(ctx).Where("personnummer = ? AND lifted_at IS NULL", pn.Reveal()).Limit(1).Find(&rows).Error
 	if err != nil {
@@ -71,6 +75,8 @@ func (s *Store) ActiveLock(ctx context.Context, pn lockworker.Personnummer) (loc
 
 // Locks returns pn's locks, active and lifted, oldest first.
 func (s *Store) Locks(ctx context.Context, pn lockworker.Personnummer) ([]lockworker.Lock, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var rows []lockRow
 	err := s.db.WithContext(ctx).Where("personnummer = ?", pn.Reveal()).Order("locked_at, id").Find(&rows).Error
 	if err != nil {
@@ -87,6 +93,8 @@ func (s *Store) Locks(ctx context.Context, pn lockworker.Personnummer) ([]lockwo
 
 // CountActiveLocks returns how many people are locked.
 func (s *Store) CountActiveLocks(ctx context.Context) (int64, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&lockRow{}).Where("lifted_at IS NULL").Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count active locks: %w", err)

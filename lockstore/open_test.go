@@ -171,7 +171,7 @@ func TestOpenRefuses(t *testing.T) {
 		{"an sqlite database in a directory that does not exist", "sqlite", func(t *testing.T) string {
 			return filepath.Join(t.TempDir(), "missing", "lw.db")
 		}, "unable to open"},
-		{"a postgres DSN that is not one", "postgres", func(t *testing.T) string { return "postgres://[::1" }, "cannot parse"},
+		{"a postgres DSN that is not one", "postgres", func(t *testing.T) string { return "postgres://[::1" }, "cannot be parsed"},
 		{"a postgres session without synchronous_commit", "postgres", func(t *testing.T) string {
 			return lockstoretest.PostgresDSN(t) + "&synchronous_commit=off"
 		}, "not be durable"},

@@ -24,6 +24,8 @@ import (
 // The ledger entry moves to round d.Round+1, unconfirmed, and the caller
 // holds the claim to send its update (see ClaimUpdate) for the claim lease.
 func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	fail := func(err error) error {
 		return fmt.Errorf("record decision on ticket %q of region %q: %w", d.Ticket, d.Region, err)
 	}

@@ -94,8 +94,8 @@ type passRow struct {
 
 func (passRow) TableName() string { return "passes" }
 
-// tables are the rows AutoMigrate keeps in step with the database.
-var tables = []any{&accountRow{}, &lockRow{}, &ledgerRow{}, &auditRow{}, &passRow{}}
+// tablesV1 are the tables of schema version 1.
+var tablesV1 = []any{&accountRow{}, &lockRow{}, &ledgerRow{}, &auditRow{}, &passRow{}}
 
 // appendOnlyTriggers make the audit trail append-only in the database itself,
 // whatever program writes to it: each dialect's statements install triggers

@@ -16,13 +16,19 @@ package lockstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -34,8 +40,22 @@ const (
 	driverPostgres = "postgres"
 )
 
-// DefaultClaimLease is the ClaimLease of zero Options.
-const DefaultClaimLease = 2 * time.Minute
+// Defaults of zero Options.
+const (
+	DefaultClaimLease       = 2 * time.Minute
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 10 * time.Second
+)
+
+// ErrNoStore is returned by OpenReadOnly when there is no lock store where
+// the configuration says: no SQLite file, or no lockworker schema in the
+// PostgreSQL database.
+var ErrNoStore = errors.New("no lock store")
+
+// ErrSchemaVersion is returned by OpenReadOnly for a lock store whose schema
+// is not the version this lockworker knows: `lockworker migrate` brings an
+// older one up to date.
+var ErrSchemaVersion = errors.New("the lock store's schema is not this lockworker's")
 
 // Options tune a Store. Zero fields take their defaults.
 type Options struct {
@@ -45,41 +65,103 @@ type Options struct {
 	// pending update before another may take it over; default
 	// DefaultClaimLease. It must outlast one update of a ticket in Easit.
 	ClaimLease time.Duration
+	// ConnectTimeout bounds the connection to the database, its handshake
+	// included; default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// StatementTimeout bounds each statement and transaction, so that a
+	// database that accepts and never answers is an error within seconds;
+	// default DefaultStatementTimeout.
+	StatementTimeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.ClaimLease <= 0 {
+		o.ClaimLease = DefaultClaimLease
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = DefaultConnectTimeout
+	}
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = DefaultStatementTimeout
+	}
+	return o
 }
 
 // Store is the lock store. Its methods are safe for concurrent use, and any
 // number of Stores, in one process or several, may share one database.
 type Store struct {
-	db    *gorm.DB
-	clock func() time.Time
-	lease time.Duration
+	db     *gorm.DB
+	driver string
+	clock  func() time.Time
+	lease  time.Duration
+	stmt   time.Duration
 }
 
-// Open connects to the lock store and brings its schema up to date. driver is
-// "sqlite" (dsn a file path or a "file:" URI) or "postgres" (dsn a URL).
+// Open connects to the lock store, creating it if need be, and brings its
+// schema up to date (Migrate). driver is "sqlite" (dsn a file path or a
+// "file:" URI) or "postgres" (dsn a URL or keyword/value string).
 //
 // Open refuses a database whose commits would not be durable: an SQLite
 // database not in WAL mode with synchronous=FULL (":memory:", say), or a
 // PostgreSQL session with synchronous_commit off.
 func Open(ctx context.Context, driver, dsn string, opts Options) (*Store, error) {
-	s := &Store{clock: opts.Now, lease: opts.ClaimLease}
-	if s.clock == nil {
-		s.clock = time.Now
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return nil, err
 	}
-	if s.lease <= 0 {
-		s.lease = DefaultClaimLease
+	if err := s.prepare(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
 	}
+	return s, nil
+}
+
+// OpenReadOnly connects to an existing lock store to read it. It creates,
+// migrates and writes nothing: the database refuses every write (SQLite
+// opened read-only, PostgreSQL sessions read-only). It fails with an error
+// wrapping ErrNoStore when there is no lock store, and ErrSchemaVersion when
+// its schema is not SchemaVersion.
+func OpenReadOnly(ctx context.Context, driver, dsn string, opts Options) (*Store, error) {
+	if driver == driverSQLite {
+		if err := sqliteExists(dsn); err != nil {
+			return nil, fmt.Errorf("open sqlite lock store: %w", err)
+		}
+	}
+	s, err := connect(ctx, driver, dsn, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkVersion(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
+	}
+	return s, nil
+}
+
+// connect opens the database without touching it.
+func connect(ctx context.Context, driver, dsn string, opts Options, readOnly bool) (*Store, error) {
+	opts = opts.withDefaults()
+	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout}
 
 	var dialector gorm.Dialector
 	switch driver {
 	case driverSQLite:
-		full, err := sqliteDSN(dsn)
+		build := sqliteDSN
+		if readOnly {
+			build = sqliteReadOnlyDSN
+		}
+		full, err := build(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite lock store: %w", err)
 		}
 		dialector = sqlite.Open(full)
 	case driverPostgres:
-		dialector = postgres.Open(dsn)
+		conn, err := postgresConn(dsn, opts, readOnly)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres lock store: %w", err)
+		}
+		dialector = postgres.New(postgres.Config{Conn: conn})
 	default:
 		return nil, fmt.Errorf("open lock store: unknown driver %q (want %q or %q)", driver, driverSQLite, driverPostgres)
 	}
@@ -96,20 +178,33 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*Store, error)
 		return nil, fmt.Errorf("open %s lock store: %w", driver, err)
 	}
 	s.db = db
-
-	if err := s.prepare(ctx, driver); err != nil {
+	if err := s.Ping(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
 	}
 	return s, nil
 }
 
-// prepare checks that the database is reachable and durable, and migrates it.
-func (s *Store) prepare(ctx context.Context, driver string) error {
-	if err := s.Ping(ctx); err != nil {
-		return err
+// postgresConn returns the connection pool of a PostgreSQL DSN, with the
+// connect timeout, a server-side statement timeout, and, for a reader,
+// sessions that refuse to write.
+func postgresConn(dsn string, opts Options, readOnly bool) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's error quotes the DSN, password and all.
+		return nil, errors.New("the postgres DSN cannot be parsed")
 	}
+	cfg.ConnectTimeout = opts.ConnectTimeout
+	cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	if readOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	return stdlib.OpenDB(*cfg), nil
+}
+
+// prepare checks that the database is durable, and migrates it.
+func (s *Store) prepare(ctx context.Context) error {
 	var err error
-	if driver == driverSQLite {
+	if s.driver == driverSQLite {
 		err = s.checkSQLiteDurable(ctx)
 	} else {
 		err = s.checkPostgresDurable(ctx)
@@ -117,7 +212,7 @@ func (s *Store) prepare(ctx context.Context, driver string) error {
 	if err != nil {
 		return err
 	}
-	return s.migrate(ctx, driver)
+	return s.Migrate(ctx)
 }
 
 // Close closes the connections to the database.
@@ -134,6 +229,8 @@ func (s *Store) Close() error {
 
 // Ping checks that the database is reachable.
 func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return fmt.Errorf("ping lock store: %w", err)
@@ -144,6 +241,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// bound gives ctx the statement timeout. Every call to the database goes
+// through it, so that a database that accepts a connection and never answers
+// fails the call within the timeout whatever the server-side settings.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.stmt)
+}
+
 // now is the injected clock in the form the database keeps: UTC, to the
 // microsecond, which is PostgreSQL's precision.
 func (s *Store) now() time.Time { return dbTime(s.clock()) }
@@ -151,6 +255,53 @@ func (s *Store) now() time.Time { return dbTime(s.clock()) }
 // dbTime gives t in the form the database keeps. SQLite compares times as
 // text, which orders them correctly only when all are in one zone.
 func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// sqliteReadOnlyDSN makes a DSN that opens the file read-only (mode=ro) and
+// refuses writes on every connection (query_only), waiting for a writer
+// rather than failing at once.
+func sqliteReadOnlyDSN(dsn string) (string, error) {
+	path, query, err := splitSQLiteDSN(dsn)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(path, "file:") {
+		path = "file:" + path
+	}
+	query.Set("mode", "ro")
+	query.Add("_pragma", "busy_timeout(5000)")
+	query.Add("_pragma", "query_only(1)")
+	return path + "?" + query.Encode(), nil
+}
+
+// sqliteExists checks that the SQLite database file of dsn exists, so that a
+// reader never creates one.
+func sqliteExists(dsn string) error {
+	path, _, err := splitSQLiteDSN(dsn)
+	if err != nil {
+		return err
+	}
+	path = strings.TrimPrefix(path, "file:")
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: %s does not exist", ErrNoStore, path)
+		}
+		return fmt.Errorf("look for the database file: %w", err)
+	}
+	return nil
+}
+
+// splitSQLiteDSN splits an SQLite DSN into its path and its parameters.
+func splitSQLiteDSN(dsn string) (string, url.Values, error) {
+	if dsn == "" {
+		return "", nil, errors.New("the sqlite DSN is empty")
+	}
+	path, rawQuery, _ := strings.Cut(dsn, "?")
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", nil, fmt.Errorf("parse the parameters of sqlite DSN %q: %w", dsn, err)
+	}
+	return path, query, nil
+}
 
 // sqlitePragmas are run on every pooled connection: wait for another writer
 // rather than fail at once, and make each commit durable before it returns
@@ -164,13 +315,9 @@ var sqlitePragmas = []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchro
 // Parameters the caller gave are kept, and take precedence over ours (Open
 // still refuses a database that is not durable).
 func sqliteDSN(dsn string) (string, error) {
-	if dsn == "" {
-		return "", errors.New("the sqlite DSN is empty")
-	}
-	path, rawQuery, _ := strings.Cut(dsn, "?")
-	query, err := url.ParseQuery(rawQuery)
+	path, query, err := splitSQLiteDSN(dsn)
 	if err != nil {
-		return "", fmt.Errorf("parse the parameters of sqlite DSN %q: %w", dsn, err)
+		return "", err
 	}
 	given := map[string]bool{}
 	for _, p := range query["_pragma"] {
@@ -197,6 +344,8 @@ func pragmaName(p string) string {
 
 // checkSQLiteDurable refuses a database whose commits could be lost.
 func (s *Store) checkSQLiteDurable(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var mode string
 	var synchronous int
 	db := s.db.WithContext(ctx)
@@ -216,40 +365,14 @@ func (s *Store) checkSQLiteDurable(ctx context.Context) error {
 // checkPostgresDurable refuses a session whose commits return before they
 // are on disk.
 func (s *Store) checkPostgresDurable(ctx context.Context) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	var setting string
 	if err := s.db.WithContext(ctx).Raw("SHOW synchronous_commit").Row().Scan(&setting); err != nil {
 		return fmt.Errorf("read synchronous_commit: %w", err)
 	}
 	if setting == "off" {
 		return errors.New("commits would not be durable: synchronous_commit is off")
-	}
-	return nil
-}
-
-// migrate creates or updates the tables and installs the audit triggers, in
-// one transaction.
-func (s *Store) migrate(ctx context.Context, driver string) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if driver == driverPostgres {
-			// Processes starting together on one schema would otherwise race
-			// to create the same tables.
-			err := tx.Exec("SELECT pg_advisory_xact_lock(hashtext('lockworker migrate ' || current_schema()))").Error
-			if err != nil {
-				return fmt.Errorf("take the migration lock: %w", err)
-			}
-		}
-		if err := tx.AutoMigrate(tables...); err != nil {
-			return err
-		}
-		for _, stmt := range appendOnlyTriggers[driver] {
-			if err := tx.Exec(stmt).Error; err != nil {
-				return fmt.Errorf("make audit_entries append-only: %w", err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("migrate the schema: %w", err)
 	}
 	return nil
 }

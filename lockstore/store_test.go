@@ -46,6 +46,8 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"passes are recorded and listed newest last", testPasses},
 		{"times are kept in UTC", testTimesInUTC},
 		{"reopening keeps the data and the schema", testReopen},
+		{"an older store is migrated in place with nothing lost", testMigrateAnOlderStore},
+		{"a reader creates, migrates and writes nothing", testReaderWritesNothing},
 		{"a closed store reports errors naming the operation", testClosed},
 		{"stores opening together share one schema", testOpenRace},
 		{"of stores racing to record, one wins", testRecordRaces},

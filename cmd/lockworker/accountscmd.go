@@ -30,7 +30,7 @@ number and skipped, and the exit status is then 1.`,
 				return err
 			}
 			ctx := cmd.Context()
-			_, store, err := a.openConfigured(ctx)
+			_, store, err := a.openStoreOnly(ctx, a.openStore)
 			if err != nil {
 				return err
 			}

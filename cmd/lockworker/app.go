@@ -86,6 +86,7 @@ ticket. Orders it must not carry out go to manual handling with a reason.`,
 		a.auditCommand(),
 		a.accountsCommand(),
 		a.checkCommand(),
+		a.migrateCommand(),
 		a.versionCommand(),
 	)
 	return root

@@ -45,7 +45,7 @@ clear with --reveal. --since takes a Go duration (90m, 24h) or days (7d).`,
 				}
 			}
 			ctx := cmd.Context()
-			_, store, err := a.openConfigured(ctx)
+			_, store, err := a.openStoreOnly(ctx, a.openReader)
 			if err != nil {
 				return err
 			}

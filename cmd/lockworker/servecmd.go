@@ -17,7 +17,11 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 		Args: args(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			store, err := a.openStore(ctx, cfg.LockStore)
 			if err != nil {
 				return err
 			}

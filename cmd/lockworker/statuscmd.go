@@ -22,7 +22,7 @@ func (a *app) statusCommand() *cobra.Command {
 				return usageError{err}
 			}
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, store, err := a.openStoreOnly(ctx, a.openReader)
 			if err != nil {
 				return err
 			}
@@ -40,8 +40,8 @@ func (a *app) statusCommand() *cobra.Command {
 				return nil
 			}
 			name := lock.Region
-			if r, ok := cfg.Region(lock.Region); ok {
-				name = fmt.Sprintf("%s (%s)", r.Name, r.Code)
+			if n, ok := cfg.Regions[lock.Region]; ok {
+				name = fmt.Sprintf("%s (%s)", n, lock.Region)
 			}
 			fmt.Fprintf(a.stdout, "locked since %s at the request of %s, ticket %s, form %s\n",
 				lock.LockedAt.Format(time.RFC3339), name, lock.Ticket, lock.Form)

@@ -27,7 +27,17 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 				return usagef("--reveal goes with --dry-run only")
 			}
 			ctx := cmd.Context()
-			cfg, store, err := a.openConfigured(ctx)
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			// A dry run changes nothing anywhere: it reads the store as it
+			// is, and does not even migrate it.
+			open := a.openStore
+			if opts.DryRun {
+				open = a.openReader
+			}
+			store, err := open(ctx, cfg.LockStore)
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
@@ -17,28 +18,64 @@ import (
 	"github.com/lockworker/lockworker/sync"
 )
 
-// loadConfig reads the configuration named by --config or LOCKWORKER_CONFIG,
-// and sets the key of personnummer pseudonyms from it, so that every command
-// shows a person by the pseudonym the logs use. Every failure is a usage
-// error: the configuration is wrong, not the run.
-func (a *app) loadConfig() (*config.Config, error) {
+// configFile is the configuration file named by --config or
+// LOCKWORKER_CONFIG.
+func (a *app) configFile() (string, error) {
 	path := a.configPath
 	if path == "" {
 		path, _ = a.getenv("LOCKWORKER_CONFIG")
 	}
 	if path == "" {
-		return nil, usagef("no configuration: give --config FILE or set LOCKWORKER_CONFIG")
+		return "", usagef("no configuration: give --config FILE or set LOCKWORKER_CONFIG")
+	}
+	return path, nil
+}
+
+// loadConfig reads the whole configuration, and sets the key of personnummer
+// pseudonyms from it, so that every command shows a person by the pseudonym
+// the logs use. A relative SQLite path is taken relative to the file. Every
+// failure is a usage error: the configuration is wrong, not the run.
+func (a *app) loadConfig() (*config.Config, error) {
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := config.Load(path, a.getenv)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if cfg.Log.PseudonymKey != "" {
-		if err := lockworker.SetPseudonymKey([]byte(cfg.Log.PseudonymKey.Reveal())); err != nil {
-			return nil, usagef("log.pseudonym_key_file: %v", err)
-		}
+	cfg.LockStore.DSN = cfg.LockStore.SQLitePathFrom(filepath.Dir(path))
+	if err := setPseudonymKey(cfg.Log); err != nil {
+		return nil, err
 	}
 	return cfg, nil
+}
+
+// loadStoreConfig reads only what a command that reads the lock store needs
+// (config.LoadStoreOnly): no region's secret has to be at hand.
+func (a *app) loadStoreConfig() (*config.StoreOnly, error) {
+	path, err := a.configFile()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadStoreOnly(path, a.getenv)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	cfg.LockStore.DSN = cfg.LockStore.SQLitePathFrom(filepath.Dir(path))
+	if err := setPseudonymKey(cfg.Log); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func setPseudonymKey(l config.Log) error {
+	if l.PseudonymKey != "" {
+		if err := lockworker.SetPseudonymKey([]byte(l.PseudonymKey.Reveal())); err != nil {
+			return usagef("log.pseudonym_key_file: %v", err)
+		}
+	}
+	return nil
 }
 
 // newLogger returns the JSON logger on standard error at the configured
@@ -59,17 +96,44 @@ func newJSONLogger(w io.Writer, level zerolog.Level) zerolog.Logger {
 	return zerolog.New(zerolog.SyncWriter(w)).Level(level).With().Timestamp().Logger()
 }
 
-// openConfigured reads the configuration and opens its lock store, which
-// the caller closes.
-func (a *app) openConfigured(ctx context.Context) (*config.Config, *lockstore.Store, error) {
-	cfg, err := a.loadConfig()
+// storeOptions are the lock store's settings in cfg.
+func (a *app) storeOptions(cfg config.LockStore) lockstore.Options {
+	return lockstore.Options{
+		Now: a.now, ClaimLease: cfg.ClaimLease,
+		ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
+	}
+}
+
+// openStore opens the lock store to write to it, creating it or migrating
+// its schema if need be; the caller closes it.
+func (a *app) openStore(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
+	store, err := lockstore.Open(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open the lock store: %w", err)
+	}
+	return store, nil
+}
+
+// openReader opens an existing lock store read-only: it creates and migrates
+// nothing; the caller closes it.
+func (a *app) openReader(ctx context.Context, cfg config.LockStore) (*lockstore.Store, error) {
+	store, err := lockstore.OpenReadOnly(ctx, cfg.Driver, cfg.DSN.Reveal(), a.storeOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open the lock store to read it: %w", err)
+	}
+	return store, nil
+}
+
+// openStoreOnly reads the lockstore part of the configuration and opens the
+// store with open (openStore or openReader); the caller closes it.
+func (a *app) openStoreOnly(ctx context.Context, open func(context.Context, config.LockStore) (*lockstore.Store, error)) (*config.StoreOnly, *lockstore.Store, error) {
+	cfg, err := a.loadStoreConfig()
 	if err != nil {
 		return nil, nil, err
 	}
-	store, err := lockstore.Open(ctx, cfg.LockStore.Driver, cfg.LockStore.DSN.Reveal(),
-		lockstore.Options{Now: a.now, ClaimLease: cfg.LockStore.ClaimLease})
+	store, err := open(ctx, cfg.LockStore)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open the lock store: %w", err)
+		return nil, nil, err
 	}
 	return cfg, store, nil
 }
