@@ -10,6 +10,36 @@ import (
 // person's lock changed. Decide again from fresh state.
 var ErrConflict = errors.New("conflict with a concurrent change")
 
+// ErrStaleView means that a view of a ticket was read before a step that the
+// lock store recorded on it (a decision, a confirmation, the end of an update
+// attempt), so it may not show that step: read the ticket again.
+var ErrStaleView = errors.New("the view was read before the ticket's last recorded step")
+
+// Mark is a reading of the lock store's clock: a counter that every recorded
+// step on a ticket advances, in the one order in which the database
+// committed them. A view read after the store gave the mark m shows every
+// step marked m or less; a step marked after m may be missing from it. Marks
+// need no wall clock, so no margin for clocks that differ.
+type Mark int64
+
+// Claim is what a claim on a ticket's pending update came to.
+type Claim int
+
+// The results of a claim.
+const (
+	// ClaimTaken: the caller holds the claim and may send the update.
+	ClaimTaken Claim = iota
+	// ClaimBusy: a live process holds it; wait for it.
+	ClaimBusy
+	// ClaimStale: no one holds it, but the caller's view was read before
+	// the decision or the end of the last attempt (or of a holder that
+	// died): read the ticket again.
+	ClaimStale
+	// ClaimDone: the update is confirmed, or the ledger entry has moved on
+	// to another round: there is nothing to send.
+	ClaimDone
+)
+
 // Lock is a lock of one person's 1177 login. A lifted lock is kept, with who
 // lifted it, when and on which ticket and form; a later lock is a new Lock.
 type Lock struct {
@@ -92,7 +122,42 @@ type LedgerEntry struct {
 	DecidedAt   time.Time
 	AppliedAt   time.Time // when the lock change was made; zero if none
 	ConfirmedAt time.Time // when the ticket update was confirmed; zero until then
+	// Decided and ConfirmedMark are the store's marks of the decision and
+	// of its confirmation (0 until then, and for steps recorded before the
+	// store kept marks).
+	Decided       Mark
+	ConfirmedMark Mark
+	Reporter      string
+	ReporterHSAID string
 }
+
+// TicketEvent is one step in a ticket's history: a decision, an attempt to
+// send its update, a confirmation, a claim taken over from a holder that died.
+type TicketEvent struct {
+	At    time.Time
+	Pass  string // the pass that took the step, when one did
+	Round int
+	Event string // one of the Event… constants
+	// The decision's, for EventDecided.
+	Kind          Kind
+	Outcome       Outcome
+	Reason        Reason
+	Status        string
+	Comment       string
+	Reporter      string
+	ReporterHSAID string
+	Form          string
+	// Detail says how an update was confirmed, or why an attempt failed.
+	Detail string
+}
+
+// The steps of a ticket's history.
+const (
+	EventDecided    = "decided"
+	EventSendFailed = "send_failed"
+	EventConfirmed  = "confirmed"
+	EventTakenOver  = "claim_expired"
+)
 
 // Confirmed reports whether the ticket system has confirmed the update.
 func (e LedgerEntry) Confirmed() bool { return !e.ConfirmedAt.IsZero() }

@@ -43,9 +43,10 @@ type LockStore struct {
 	// DSN is a file for sqlite (default "lockworker.db"), a URL for postgres.
 	DSN     Secret `yaml:"dsn"`
 	DSNFile string `yaml:"dsn_file"`
-	// ClaimLease is how long a process holds the right to send a ticket's
-	// update before another may take it over, should the first have died.
-	// It must be at least twice limits.easit_timeout. Default 2m.
+	// ClaimLease is how long a claim on a ticket's update outlives the last
+	// sign of life of the process holding it, which renews it every third
+	// of the lease while it sends: a dead process's claim is taken over
+	// once it has run out. At least 1s. Default 15s.
 	ClaimLease time.Duration `yaml:"claim_lease"`
 	// ConnectTimeout bounds connecting to the database. Default 5s.
 	ConnectTimeout time.Duration `yaml:"connect_timeout"`
@@ -171,7 +172,7 @@ var (
 // Default returns the configuration that an empty file gives.
 func Default() Config {
 	return Config{
-		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 2 * time.Minute, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
+		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 15 * time.Second, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
 		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
@@ -359,10 +360,10 @@ func (c *Config) Validate() error {
 	if c.Limits.EasitTimeout <= 0 {
 		bad("limits.easit_timeout", "must be positive")
 	}
-	if c.LockStore.ClaimLease < 2*c.Limits.EasitTimeout {
-		// A lease that can run out while its holder still waits for Easit
-		// would let a second process send the same comment.
-		bad("lockstore.claim_lease", "must be at least twice limits.easit_timeout (%s), not %s", 2*c.Limits.EasitTimeout, c.LockStore.ClaimLease)
+	if c.LockStore.ClaimLease < time.Second {
+		// The holder renews its claim every third of the lease: a shorter
+		// lease would run out between two renewals of a live holder.
+		bad("lockstore.claim_lease", "must be at least 1s, not %s", c.LockStore.ClaimLease)
 	}
 
 	if len(c.Regions) == 0 {

@@ -119,7 +119,7 @@ func TestParseFillsTheDocumentedDefaults(t *testing.T) {
 	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
-	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second}) || cfg.LockStore.ClaimLease != 2*time.Minute {
+	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second}) || cfg.LockStore.ClaimLease != 15*time.Second {
 		t.Errorf("limits = %+v, claim lease %s", cfg.Limits, cfg.LockStore.ClaimLease)
 	}
 	if cfg.Log.Level != "info" || cfg.Admin.Listen != "" {
@@ -144,7 +144,7 @@ func TestParseRejects(t *testing.T) {
 		{"a negative wait", func(s string) string { return s + "policy: {form_wait: -1h}\n" }, "policy.form_wait"},
 		{"no concurrency", func(s string) string { return s + "limits: {concurrent_orders: 0}\n" }, "limits.concurrent_orders: must be from 1 to 64, not 0"},
 		{"no request rate", func(s string) string { return s + "limits: {easit_requests_per_second: -1}\n" }, "limits.easit_requests_per_second: must be positive"},
-		{"a lease shorter than two requests", func(s string) string { return s + "lockstore: {claim_lease: 50s}\n" }, "lockstore.claim_lease: must be at least twice limits.easit_timeout (1m0s), not 50s"},
+		{"a lease shorter than a second", func(s string) string { return s + "lockstore: {claim_lease: 500ms}\n" }, "lockstore.claim_lease: must be at least 1s, not 500ms"},
 		{"a bad duration", func(s string) string { return s + "policy: {form_max_age: ninety days}\n" }, "line 11: cannot unmarshal !!str `ninety ...` into time.Duration"},
 		{"a bad region code", func(s string) string { return strings.Replace(s, `code: "07"`, `code: "7"`, 1) }, `regions[0].code: must be a two-digit county code, not "7"`},
 		{"a bad org number", func(s string) string { return strings.Replace(s, "2321000065", "2321000066", 1) }, "regions[0].org_number"},

@@ -2,6 +2,7 @@ package lockstore
 
 import (
 	"context"
+	"errors"
 
 	"gorm.io/gorm"
 )
@@ -13,6 +14,15 @@ func (s *Store) DB() *gorm.DB { return s.db }
 // BuildSQLiteDSN is sqliteDSN, for its table test.
 var BuildSQLiteDSN = sqliteDSN
 
-// MigrateTo brings the schema up to version, no further: the store an
-// earlier lockworker made.
-func (s *Store) MigrateTo(ctx context.Context, version int) error { return s.migrateTo(ctx, version) }
+// OpenAtVersion opens a store whose schema is brought up to version, no
+// further: the store an earlier lockworker made.
+func OpenAtVersion(ctx context.Context, driver, dsn string, opts Options, version int) (*Store, error) {
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrateTo(ctx, version); err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	return s, nil
+}

@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion is the version of the schema this lockworker reads and
 // writes. Migrate brings an older store up to it.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // schemaMigrationRow records that a migration was applied. The table is
 // created by the first migration run against a store; a store made before it
@@ -34,6 +34,7 @@ type migration struct {
 // is never changed: a change of the schema is a new version.
 var migrations = []migration{
 	{1, "accounts, locks, the ledger, the append-only audit trail and passes", migrateV1},
+	{2, "the store's clock, claims held by a live process, and each ticket's history", migrateV2},
 }
 
 // migrateV1 creates the tables of version 1 and makes the audit trail
@@ -46,6 +47,19 @@ func migrateV1(tx *gorm.DB, driver string) error {
 		if err := tx.Exec(stmt).Error; err != nil {
 			return fmt.Errorf("make audit_entries append-only: %w", err)
 		}
+	}
+	return nil
+}
+
+// migrateV2 adds the marks and the claim's holder to the ledger (an entry
+// of version 1 gets mark 0: before every view read since), the clock, and
+// the tickets' history.
+func migrateV2(tx *gorm.DB, _ string) error {
+	if err := tx.AutoMigrate(&ledgerRow{}, &clockRow{}, &ticketEventRow{}); err != nil {
+		return err
+	}
+	if err := tx.Create(&clockRow{ID: 1, Tick: 0}).Error; err != nil {
+		return fmt.Errorf("start the clock: %w", err)
 	}
 	return nil
 }

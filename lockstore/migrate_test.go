@@ -14,27 +14,40 @@ import (
 )
 
 // olderStore makes, on dsn, the store that lockworker made before its schema
-// was versioned: the tables of version 1 and no schema_migrations, holding
-// an account, a lock, a ledger entry and an audit entry.
-func (b backend) olderStore(t *testing.T, dsn string, clk *clock) {
+// was versioned: the tables of version 1 and no schema_migrations, holding,
+// as that lockworker wrote them, an account, a lock, a ledger entry (its
+// update pending) and an audit entry.
+func (b backend) olderStore(t *testing.T, dsn string) {
 	t.Helper()
-	s := b.open(t, dsn, clk)
-	if _, err := s.AddAccounts(t.Context(), []lockworker.Personnummer{anna}); err != nil {
+	s, err := lockstore.OpenAtVersion(t.Context(), b.driver, dsn, lockstore.Options{}, 1)
+	if err != nil {
 		t.Fatal(err)
 	}
-	record(t, s, lockOrder("55", anna, start))
-	if err := s.DB().Exec("DROP TABLE schema_migrations").Error; err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
+	defer s.Close()
+	db := s.DB()
+	for _, stmt := range []struct {
+		sql  string
+		args []any
+	}{
+		{"INSERT INTO accounts (personnummer, registered_at) VALUES (?, ?)", []any{anna.Reveal(), start}},
+		{`INSERT INTO locks (personnummer, region, ticket, form, locked_at, proxy_suspended, lifted_region, lifted_ticket, lifted_form)
+			VALUES (?, '07', '55', 'form-55', ?, false, '', '', '')`, []any{anna.Reveal(), start}},
+		{`INSERT INTO tickets (region, ticket, round, kind, outcome, reason, status, comment, decided_at, applied_at, claim_until, reporter, reporter_hsa_id)
+			VALUES ('07', '55', 1, 'lock', 'resolved', '', 'Löst', 'Inloggningen till 1177 är låst.', ?, ?, ?, 'Test Testsson', 'SE2321000065-lak1')`, []any{start, start, start}},
+		{`INSERT INTO audit_entries (at, pass, region, ticket, kind, outcome, reason, personnummer, reporter, reporter_hsa_id, form, signer)
+			VALUES (?, 'pass-1', '07', '55', 'lock', 'resolved', '', ?, 'Test Testsson', 'SE2321000065-lak1', 'form-55', 'SE2321000065-lak1')`, []any{start, anna.Reveal()}},
+		{"DROP TABLE schema_migrations", nil},
+	} {
+		if err := db.Exec(stmt.sql, stmt.args...).Error; err != nil {
+			t.Fatalf("%s: %v", stmt.sql, err)
+		}
 	}
 }
 
 func testMigrateAnOlderStore(t *testing.T, b backend) {
 	dsn := b.freshDSN(t)
 	clk := &clock{now: start}
-	b.olderStore(t, dsn, clk)
+	b.olderStore(t, dsn)
 
 	s := b.open(t, dsn, clk) // Open migrates, as serve and sync do
 	if v, err := s.SchemaVersion(t.Context()); err != nil || v != lockstore.SchemaVersion {
@@ -49,8 +62,17 @@ func testMigrateAnOlderStore(t *testing.T, b backend) {
 	if got := len(audit(t, s, lockworker.AuditFilter{})); got != 1 {
 		t.Errorf("%d audit entries after migrating, want 1", got)
 	}
-	if e, found, err := s.Ledger(t.Context(), "07", "55"); err != nil || !found || e.Round != 1 || e.Comment == "" {
-		t.Errorf("the ledger entry after migrating = %+v, %v, %v; want round 1 with its comment", e, found, err)
+	if e, found, err := s.Ledger(t.Context(), "07", "55"); err != nil || !found || e.Round != 1 || e.Comment == "" || e.Confirmed() {
+		t.Errorf("the ledger entry after migrating = %+v, %v, %v; want round 1 pending, with its comment", e, found, err)
+	}
+	// The pending update can be claimed and confirmed, and the ticket's
+	// history holds the decision from the audit trail.
+	if claim, err := s.ClaimUpdate(t.Context(), "07", "55", 1, mark(t, s)); err != nil || claim != lockworker.ClaimTaken {
+		t.Errorf("ClaimUpdate after migrating = %d, %v; want taken", claim, err)
+	}
+	confirm(t, s, "07", "55", 1)
+	if h, err := s.History(t.Context(), "07", "55"); err != nil || len(h) != 2 || h[0].Event != lockworker.EventDecided || h[0].ReporterHSAID == "" {
+		t.Errorf("History after migrating = %+v, %v; want the decision and the confirmation", h, err)
 	}
 	if err := s.DB().Exec("DELETE FROM audit_entries").Error; err == nil {
 		t.Error("the audit trail is no longer append-only after migrating")
@@ -98,9 +120,9 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	}
 
 	// An older store: refused until migrated, and not migrated by reading.
-	if lockstore.SchemaVersion > 1 {
+	{
 		older := b.freshDSN(t)
-		b.olderStore(t, older, clk)
+		b.olderStore(t, older)
 		if s, err := lockstore.OpenReadOnly(ctx, b.driver, older, lockstore.Options{}); !errors.Is(err, lockstore.ErrSchemaVersion) {
 			if err == nil {
 				s.Close()

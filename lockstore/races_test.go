@@ -129,24 +129,33 @@ func testClaimRace(t *testing.T, b backend) {
 	clk := &clock{now: start}
 	stores := openRacers(t, b, clk)
 	record(t, stores[0], manualOrder("07", "55", start))
-	clk.Advance(lease) // the recorder failed to send the update and its claim ran out
+	// The recorder failed to send the update, and gave its claim back.
+	if err := stores[0].ReleaseUpdate(t.Context(), "07", "55", 1, "Easit answered 503"); err != nil {
+		t.Fatal(err)
+	}
+	seen, err := stores[0].Mark(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type result struct {
-		claimed bool
-		err     error
+		claim lockworker.Claim
+		err   error
 	}
 	results := race(func(i int) result {
-		claimed, err := stores[i].ClaimUpdate(t.Context(), "07", "55", 1, clk.Now())
-		return result{claimed, err}
+		claim, err := stores[i].ClaimUpdate(t.Context(), "07", "55", 1, seen)
+		return result{claim, err}
 	})
 
 	claims := 0
 	for i, r := range results {
-		if r.err != nil {
+		switch {
+		case r.err != nil:
 			t.Errorf("racer %d: %v", i, r.err)
-		}
-		if r.claimed {
+		case r.claim == lockworker.ClaimTaken:
 			claims++
+		case r.claim != lockworker.ClaimBusy:
+			t.Errorf("racer %d: claim %d, want taken or busy", i, r.claim)
 		}
 	}
 	if claims != 1 {

@@ -21,8 +21,10 @@ import (
 // active lock is not d.ActiveLock; or the person has an active lock already.
 // Decide again from fresh state.
 //
-// The ledger entry moves to round d.Round+1, unconfirmed, and the caller
-// holds the claim to send its update (see ClaimUpdate) for the claim lease.
+// The ledger entry moves to round d.Round+1, unconfirmed, with the store's
+// mark of the decision; the decision enters the ticket's history; and the
+// caller holds the claim to send its update (see ClaimUpdate), which it
+// renews while it sends.
 func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -46,6 +48,9 @@ func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
 		}
 		if err := tx.Create(auditRowOf(d)).Error; err != nil {
 			return fmt.Errorf("append to the audit trail: %w", err)
+		}
+		if err := tx.Create(decidedEvent(d)).Error; err != nil {
+			return fmt.Errorf("add to the ticket's history: %w", err)
 		}
 		return nil
 	})
@@ -81,6 +86,10 @@ func validate(d lockworker.Decision) error {
 // second updates no row (on PostgreSQL it waits for the first and then sees
 // the new round).
 func (s *Store) advanceLedger(tx *gorm.DB, d lockworker.Decision) error {
+	mark, now, err := s.step(tx)
+	if err != nil {
+		return err
+	}
 	row := ledgerRow{
 		Region:        d.Region,
 		Ticket:        d.Ticket,
@@ -91,16 +100,18 @@ func (s *Store) advanceLedger(tx *gorm.DB, d lockworker.Decision) error {
 		Status:        d.Status,
 		Comment:       d.Comment,
 		DecidedAt:     dbTime(d.At),
-		ClaimUntil:    s.now().Add(s.lease),
+		ClaimUntil:    now.Add(s.lease),
 		Reporter:      d.Reporter,
 		ReporterHSAID: d.ReporterHSAID,
+		DecidedMark:   mark,
+		ClaimHolder:   s.holder,
 	}
 	if d.Change != lockworker.ChangeNone {
 		row.AppliedAt = nullTime(d.At)
 	}
 
 	if d.Round == 0 {
-		err := tx.Create(&row).Error
+		err = tx.Create(&row).Error
 		if isDuplicate(err) {
 			return fmt.Errorf("the ticket was decided meanwhile: %w", lockworker.ErrConflict)
 		}
@@ -185,6 +196,25 @@ func applyChange(tx *gorm.DB, d lockworker.Decision) error {
 		}
 	}
 	return nil
+}
+
+func decidedEvent(d lockworker.Decision) *ticketEventRow {
+	return &ticketEventRow{
+		At:            dbTime(d.At),
+		Region:        d.Region,
+		Ticket:        d.Ticket,
+		Round:         d.Round + 1,
+		Pass:          d.Pass,
+		Event:         lockworker.EventDecided,
+		Kind:          string(d.Kind),
+		Outcome:       string(d.Outcome),
+		Reason:        string(d.Reason),
+		Status:        d.Status,
+		Comment:       d.Comment,
+		Reporter:      d.Reporter,
+		ReporterHSAID: d.ReporterHSAID,
+		Form:          d.Evidence.Form,
+	}
 }
 
 func auditRowOf(d lockworker.Decision) *auditRow {

@@ -39,9 +39,37 @@ func (lockRow) TableName() string { return "locks" }
 
 // ledgerRow is the ledger's entry for a ticket: the latest decision on it,
 // whether its lock change was applied, and whether the ticket system has
-// confirmed the update. ClaimUntil is when the process that holds the right to
-// send the pending update loses it.
+// confirmed the update. ClaimHolder is the Store that holds the right to send
+// the pending update ("" for none), and ClaimUntil when it loses it unless it
+// renews it. The marks are the lock store's marks (lockworker.Mark) of the
+// decision, its confirmation and the end of the last attempt to send it.
 type ledgerRow struct {
+	Region        string    `gorm:"primaryKey"`
+	Ticket        string    `gorm:"primaryKey"`
+	Round         int       `gorm:"not null"`
+	Kind          string    `gorm:"not null"`
+	Outcome       string    `gorm:"not null"`
+	Reason        string    `gorm:"not null"`
+	Status        string    `gorm:"not null"`
+	Comment       string    `gorm:"not null"`
+	DecidedAt     time.Time `gorm:"not null"`
+	AppliedAt     sql.NullTime
+	ConfirmedAt   sql.NullTime
+	ClaimUntil    time.Time `gorm:"not null"`
+	Reporter      string    `gorm:"not null"`
+	ReporterHSAID string    `gorm:"column:reporter_hsa_id;not null"`
+	// Since schema version 2.
+	DecidedMark    int64  `gorm:"not null;default:0"`
+	ConfirmedMark  int64  `gorm:"not null;default:0"`
+	AttemptEndMark int64  `gorm:"not null;default:0"`
+	ClaimHolder    string `gorm:"not null;default:''"`
+}
+
+func (ledgerRow) TableName() string { return "tickets" }
+
+// ledgerRowV1 is the ledger's entry as schema version 1 made it, kept so
+// that version 1 stays what it was whatever later versions add.
+type ledgerRowV1 struct {
 	Region        string    `gorm:"primaryKey"`
 	Ticket        string    `gorm:"primaryKey"`
 	Round         int       `gorm:"not null"`
@@ -58,7 +86,39 @@ type ledgerRow struct {
 	ReporterHSAID string    `gorm:"column:reporter_hsa_id;not null"`
 }
 
-func (ledgerRow) TableName() string { return "tickets" }
+func (ledgerRowV1) TableName() string { return "tickets" }
+
+// clockRow is the lock store's clock (lockworker.Mark): one row, whose tick
+// every recorded step advances. Since schema version 2.
+type clockRow struct {
+	ID   int   `gorm:"primaryKey;autoIncrement:false"`
+	Tick int64 `gorm:"not null"`
+}
+
+func (clockRow) TableName() string { return "store_clock" }
+
+// ticketEventRow is one step in a ticket's history (lockworker.TicketEvent).
+// Since schema version 2.
+type ticketEventRow struct {
+	ID            int64     `gorm:"primaryKey"`
+	At            time.Time `gorm:"not null"`
+	Region        string    `gorm:"not null;index:ticket_events_ticket,priority:1"`
+	Ticket        string    `gorm:"not null;index:ticket_events_ticket,priority:2"`
+	Round         int       `gorm:"not null"`
+	Pass          string    `gorm:"not null"`
+	Event         string    `gorm:"not null"`
+	Kind          string    `gorm:"not null"`
+	Outcome       string    `gorm:"not null"`
+	Reason        string    `gorm:"not null"`
+	Status        string    `gorm:"not null"`
+	Comment       string    `gorm:"not null"`
+	Reporter      string    `gorm:"not null"`
+	ReporterHSAID string    `gorm:"column:reporter_hsa_id;not null"`
+	Form          string    `gorm:"not null"`
+	Detail        string    `gorm:"not null"`
+}
+
+func (ticketEventRow) TableName() string { return "ticket_events" }
 
 // auditRow is one decision in the audit trail. Triggers (appendOnlyTriggers)
 // refuse to update or delete one.
@@ -95,7 +155,7 @@ type passRow struct {
 func (passRow) TableName() string { return "passes" }
 
 // tablesV1 are the tables of schema version 1.
-var tablesV1 = []any{&accountRow{}, &lockRow{}, &ledgerRow{}, &auditRow{}, &passRow{}}
+var tablesV1 = []any{&accountRow{}, &lockRow{}, &ledgerRowV1{}, &auditRow{}, &passRow{}}
 
 // appendOnlyTriggers make the audit trail append-only in the database itself,
 // whatever program writes to it: each dialect's statements install triggers

@@ -16,6 +16,7 @@ package lockstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ const (
 
 // Defaults of zero Options.
 const (
-	DefaultClaimLease       = 2 * time.Minute
+	DefaultClaimLease       = 15 * time.Second
 	DefaultConnectTimeout   = 5 * time.Second
 	DefaultStatementTimeout = 10 * time.Second
 )
@@ -61,9 +62,10 @@ var ErrSchemaVersion = errors.New("the lock store's schema is not this lockworke
 type Options struct {
 	// Now tells the time; default time.Now. It is also gorm's NowFunc.
 	Now func() time.Time
-	// ClaimLease is how long a process holds the right to send a ticket's
-	// pending update before another may take it over; default
-	// DefaultClaimLease. It must outlast one update of a ticket in Easit.
+	// ClaimLease is how long a claim on a ticket's pending update outlives
+	// the last sign of life of its holder, which renews it every third of
+	// the lease while it sends: a claim not renewed within it is taken over.
+	// Default DefaultClaimLease.
 	ClaimLease time.Duration
 	// ConnectTimeout bounds the connection to the database, its handshake
 	// included; default DefaultConnectTimeout.
@@ -98,6 +100,8 @@ type Store struct {
 	clock  func() time.Time
 	lease  time.Duration
 	stmt   time.Duration
+	// holder names this Store in the claims it holds.
+	holder string
 }
 
 // Open connects to the lock store, creating it if need be, and brings its
@@ -142,7 +146,7 @@ func OpenReadOnly(ctx context.Context, driver, dsn string, opts Options) (*Store
 // connect opens the database without touching it.
 func connect(ctx context.Context, driver, dsn string, opts Options, readOnly bool) (*Store, error) {
 	opts = opts.withDefaults()
-	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout}
+	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text()}
 
 	var dialector gorm.Dialector
 	switch driver {

@@ -40,7 +40,8 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"Record refuses a decision based on changed state", testRecordConflicts},
 		{"Record refuses a decision no state could make right", testRecordInvalid},
 		{"a failing step of Record leaves nothing behind", testRecordRollback},
-		{"one process at a time may send a ticket's update", testClaims},
+		{"one live process at a time may send a ticket's update", testClaims},
+		{"a view read before a decision never confirms it", testConfirmSeen},
 		{"the audit trail is filtered and newest last", testAuditFilters},
 		{"the database refuses to change the audit trail", testAuditAppendOnly},
 		{"passes are recorded and listed newest last", testPasses},
@@ -175,8 +176,8 @@ func record(t *testing.T, s *lockstore.Store, d lockworker.Decision) {
 
 func confirm(t *testing.T, s *lockstore.Store, region, ticket string, round int) {
 	t.Helper()
-	if err := s.ConfirmUpdate(t.Context(), region, ticket, round); err != nil {
-		t.Fatalf("ConfirmUpdate(%s, %s, %d): %v", region, ticket, round, err)
+	if err := s.ConfirmSent(t.Context(), region, ticket, round); err != nil {
+		t.Fatalf("ConfirmSent(%s, %s, %d): %v", region, ticket, round, err)
 	}
 }
 
@@ -392,6 +393,7 @@ func testRecord(t *testing.T, b backend) {
 	want := lockworker.LedgerEntry{
 		Region: "07", Ticket: "55", Round: 1, Kind: lockworker.KindLock, Outcome: lockworker.OutcomeResolved,
 		Status: "Löst", Comment: "Inloggningen till 1177 är låst.", DecidedAt: start, AppliedAt: start,
+		Decided: 1, Reporter: "Test Testsson", ReporterHSAID: "SE2321000065-lak1",
 	}
 	if got, _ := ledger(t, s, "07", "55"); !reflect.DeepEqual(got, want) {
 		t.Errorf("ledger after the lock =\n%+v\nwant\n%+v", got, want)
@@ -416,6 +418,7 @@ func testRecord(t *testing.T, b backend) {
 	want = lockworker.LedgerEntry{
 		Region: "07", Ticket: "55", Round: 2, Kind: lockworker.KindLock, Outcome: lockworker.OutcomeNoop,
 		Status: "Löst", Comment: "Inloggningen var redan låst.", DecidedAt: clk.Now(),
+		Decided: 3, Reporter: "Test Testsson", ReporterHSAID: "SE2321000065-lak1",
 	}
 	if got, _ := ledger(t, s, "07", "55"); !reflect.DeepEqual(got, want) {
 		t.Errorf("ledger after the noop =\n%+v\nwant\n%+v", got, want)
@@ -712,17 +715,6 @@ func testTimesInUTC(t *testing.T, b backend) {
 		}
 	}
 
-	// Times compare right in the database too: the claim of the recorder
-	// runs out exactly one lease after the decision was recorded.
-	record(t, s, manualOrder("07", "56", clk.Now()))
-	clk.Advance(lease - time.Microsecond)
-	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1, clk.Now()); err != nil || claimed {
-		t.Errorf("ClaimUpdate before the lease ran out = %v, %v; want false", claimed, err)
-	}
-	clk.Advance(time.Microsecond)
-	if claimed, err := s.ClaimUpdate(t.Context(), "07", "56", 1, clk.Now()); err != nil || !claimed {
-		t.Errorf("ClaimUpdate when the lease ran out = %v, %v; want true", claimed, err)
-	}
 }
 
 func testReopen(t *testing.T, b backend) {
@@ -780,9 +772,12 @@ func testClosed(t *testing.T, b backend) {
 		{"CountActiveLocks", func() error { _, err := s.CountActiveLocks(ctx); return err }, "count active locks"},
 		{"Ledger", func() error { _, _, err := s.Ledger(ctx, "07", "55"); return err }, "read the ledger entry"},
 		{"Record", func() error { return s.Record(ctx, lockOrder("55", anna, start)) }, "record decision"},
-		{"ClaimUpdate", func() error { _, err := s.ClaimUpdate(ctx, "07", "55", 1, time.Now()); return err }, "claim the update"},
-		{"ReleaseUpdate", func() error { return s.ReleaseUpdate(ctx, "07", "55", 1) }, "release the update"},
-		{"ConfirmUpdate", func() error { return s.ConfirmUpdate(ctx, "07", "55", 1) }, "confirm the update"},
+		{"Mark", func() error { _, err := s.Mark(ctx); return err }, "read the lock store's clock"},
+		{"ClaimUpdate", func() error { _, err := s.ClaimUpdate(ctx, "07", "55", 1, 0); return err }, "claim the update"},
+		{"RenewUpdate", func() error { _, err := s.RenewUpdate(ctx, "07", "55", 1); return err }, "renew the claim"},
+		{"ReleaseUpdate", func() error { return s.ReleaseUpdate(ctx, "07", "55", 1, "") }, "release the update"},
+		{"ConfirmSent", func() error { return s.ConfirmSent(ctx, "07", "55", 1) }, "confirm the update"},
+		{"History", func() error { _, err := s.History(ctx, "07", "55"); return err }, "read the history"},
 		{"Audit", func() error { _, err := s.Audit(ctx, lockworker.AuditFilter{}); return err }, "read the audit trail"},
 		{"RecordPass", func() error { return s.RecordPass(ctx, lockworker.PassRecord{ID: "p1"}) }, "record pass"},
 		{"Passes", func() error { _, err := s.Passes(ctx, 1); return err }, "list passes"},

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -16,13 +17,18 @@ import (
 // Handler returns the admin HTTP API:
 //
 //	POST /sync[?region=CODE][&ticket=ID]  a pass now (bearer token): 200 and its summary,
-//	                                      409 naming the running pass
+//	                                      404 and the summary when no region read holds
+//	                                      the ticket, 409 naming the running pass
+//	GET  /tickets/{region}/{ticket}       the ticket's record and history (bearer token)
 //	GET  /healthz                         200 while the process serves
 //	GET  /readyz                          200, or 503 naming what is not ready
 //	GET  /metrics                         Prometheus metrics
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sync", s.handleSync)
+	if s.cfg.Tickets != nil {
+		mux.HandleFunc("GET /tickets/{region}/{ticket}", s.handleTicket)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -45,7 +51,9 @@ func (s *Service) handleSync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info().Str("region", opts.Region).Str("ticket", opts.Ticket).Str("remote", r.RemoteAddr).Msg("manual re-sync asked for")
-	sum, err := s.Sync(r.Context(), opts, "manual")
+	// The pass runs on the service's own context: a client that goes away
+	// does not cancel the orders under way.
+	sum, err := s.Sync(context.WithoutCancel(r.Context()), opts, "manual")
 	var busy *ErrBusy
 	switch {
 	case errors.As(err, &busy):
@@ -55,7 +63,11 @@ func (s *Service) handleSync(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 	default:
-		writeJSON(w, http.StatusOK, struct {
+		status := http.StatusOK
+		if sum.MissingTicket != "" {
+			status = http.StatusNotFound
+		}
+		writeJSON(w, status, struct {
 			sync.Summary
 			OK bool `json:"ok"`
 		}{sum, sum.OK()})

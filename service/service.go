@@ -46,6 +46,9 @@ type Config struct {
 	// StopGrace is how long a running pass may finish its orders under way
 	// after a stop is asked for, before they are cancelled; default 3s.
 	StopGrace time.Duration
+	// Tickets reads tickets' records for GET /tickets; nil for no such
+	// endpoint.
+	Tickets TicketReader
 }
 
 // ErrBusy is returned by Sync when a pass is running.
@@ -200,8 +203,8 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	s.passes.Add(1)
 	s.mu.Unlock()
 
-	// A manual pass ends with its caller, and like any pass when a stop has
-	// waited StopGrace for it.
+	// A pass ends when ctx does, and like any pass when a stop has waited
+	// StopGrace for it.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(s.cancelled, cancel)()

@@ -113,9 +113,15 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t
 // admin API served by an httptest server.
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupWith(t, nil)
+}
+
+// setupWith is setup with a reader of tickets' records.
+func setupWith(t *testing.T, tickets service.TicketReader) *env {
+	t.Helper()
 	e := &env{syncer: &fakeSyncer{}, store: &fakeStore{}, clock: &clock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}}
 	metrics := service.NewMetrics(func(context.Context) (int64, error) { return 3, nil })
-	svc, err := service.New(service.Config{Schedule: "@every 2m", Regions: regions, Token: adminToken},
+	svc, err := service.New(service.Config{Schedule: "@every 2m", Regions: regions, Token: adminToken, Tickets: tickets},
 		e.syncer, e.store, metrics, zerolog.New(zerolog.NewTestWriter(t)), e.clock.Now)
 	if err != nil {
 		t.Fatal(err)

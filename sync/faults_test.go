@@ -474,20 +474,40 @@ func (s *faultyStore) Record(ctx context.Context, d lockworker.Decision) error {
 	return s.call("Record", func() error { return s.Store.Record(ctx, d) })
 }
 
-func (s *faultyStore) ClaimUpdate(ctx context.Context, region, ticket string, round int, seen time.Time) (claimed bool, err error) {
-	err = s.call("ClaimUpdate", func() (err error) {
-		claimed, err = s.Store.ClaimUpdate(ctx, region, ticket, round, seen)
+func (s *faultyStore) Mark(ctx context.Context) (m lockworker.Mark, err error) {
+	err = s.call("Mark", func() (err error) {
+		m, err = s.Store.Mark(ctx)
 		return err
 	})
-	return claimed, err
+	return m, err
 }
 
-func (s *faultyStore) ReleaseUpdate(ctx context.Context, region, ticket string, round int) error {
-	return s.call("ReleaseUpdate", func() error { return s.Store.ReleaseUpdate(ctx, region, ticket, round) })
+func (s *faultyStore) ClaimUpdate(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) (claim lockworker.Claim, err error) {
+	err = s.call("ClaimUpdate", func() (err error) {
+		claim, err = s.Store.ClaimUpdate(ctx, region, ticket, round, seen)
+		return err
+	})
+	return claim, err
 }
 
-func (s *faultyStore) ConfirmUpdate(ctx context.Context, region, ticket string, round int) error {
-	return s.call("ConfirmUpdate", func() error { return s.Store.ConfirmUpdate(ctx, region, ticket, round) })
+func (s *faultyStore) RenewUpdate(ctx context.Context, region, ticket string, round int) (renewed bool, err error) {
+	err = s.call("RenewUpdate", func() (err error) {
+		renewed, err = s.Store.RenewUpdate(ctx, region, ticket, round)
+		return err
+	})
+	return renewed, err
+}
+
+func (s *faultyStore) ReleaseUpdate(ctx context.Context, region, ticket string, round int, why string) error {
+	return s.call("ReleaseUpdate", func() error { return s.Store.ReleaseUpdate(ctx, region, ticket, round, why) })
+}
+
+func (s *faultyStore) ConfirmSent(ctx context.Context, region, ticket string, round int) error {
+	return s.call("ConfirmSent", func() error { return s.Store.ConfirmSent(ctx, region, ticket, round) })
+}
+
+func (s *faultyStore) ConfirmSeen(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) error {
+	return s.call("ConfirmSeen", func() error { return s.Store.ConfirmSeen(ctx, region, ticket, round, seen) })
 }
 
 func (s *faultyStore) RecordPass(ctx context.Context, p lockworker.PassRecord) error {
@@ -514,7 +534,7 @@ func TestTheMatrixALockStoreThatFails(t *testing.T) {
 			lockworker.OutcomeError, lockworker.ReasonLockStoreError, untouched, sync.ActionDecided},
 		{"recording the decision: nothing written anywhere", "Record",
 			lockworker.OutcomeError, lockworker.ReasonLockStoreError, untouched, sync.ActionDecided},
-		{"confirming the update: the ticket is resolved, and read back next pass", "ConfirmUpdate",
+		{"confirming the update: the ticket is resolved, and read back next pass", "ConfirmSent",
 			lockworker.OutcomeError, lockworker.ReasonLockStoreError, told, sync.ActionConfirmed},
 		{"recording the pass: the orders are done all the same", "RecordPass",
 			lockworker.OutcomeResolved, lockworker.ReasonNone, done, ""},
@@ -605,7 +625,7 @@ func TestTheMatrixAClaimLeftHeld(t *testing.T) {
 		{
 			// In-process, as a crash just after the commit: the decision
 			// and the lock are committed, the ticket is not told, and the
-			// claim on its update is not given back.
+			// claim on its update is neither given back nor renewed.
 			name:   "by a process that died after the commit",
 			fault:  func(_ *world, store *faultyStore) { store.fail("Record", lostAnswer) },
 			reason: lockworker.ReasonLockStoreError,
@@ -622,7 +642,7 @@ func TestTheMatrixAClaimLeftHeld(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := setup(t) // the lock store's claim lease is its default, 2 minutes
+			w := setup(t) // the lock store's claim lease is its default, 15 seconds
 			store := newFaultyStore(w.store)
 			w.syncer.Store = store
 			o := w.place("07", "55", adult)
@@ -633,45 +653,81 @@ func TestTheMatrixAClaimLeftHeld(t *testing.T) {
 			store.heal()
 			w.regions["07"].easit.SetFault(nil)
 
-			// While the lease runs, no pass sends the update: not one a
-			// minute later (a manual re-sync, say) and not the scheduled
-			// one as the lease ends, whose view may be up to ClockSkew
-			// older than the end of the lease.
-			for range 2 {
-				w.clock.Advance(time.Minute)
-				if sum := w.pass(); len(sum.Regions[0].Orders) != 0 {
-					t.Errorf("a pass %s after the fault acted on %+v", w.clock.Now().Sub(start), sum.Regions[0].Orders)
-				}
-				w.expectState(recorded, o)
-			}
-
-			// Once the lease has run out, the next scheduled pass sends it.
+			// The claim was not renewed, so the next pass, once the lease
+			// has run out, takes it over, reads the ticket again and sends
+			// the update.
 			expectResults(t, w.nextPass(), lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionResent, o)
 			w.expectState(done, o)
 			w.rests(o)
 			w.tally(o)
 		})
 	}
+}
 
-	t.Run("with a claim lease of 1 minute, by the next scheduled pass", func(t *testing.T) {
+// A claim lives as long as its holder: a live holder's is waited for, even
+// past the lease, which it renews; a dead holder's is taken over by the very
+// next pass, as soon as its lease runs out. The claims run on the real
+// clock, with a lease of a second.
+func TestAClaimIsTiedToItsHoldersLife(t *testing.T) {
+	t.Parallel()
+	const lease = time.Second
+	t.Run("a live holder is waited for, and its update not sent again", func(t *testing.T) {
 		t.Parallel()
-		w := setupVariant(t, variant{claimLease: time.Minute})
+		w := setupVariant(t, variant{claimLease: lease, realClaims: true})
+		o := w.place("07", "55", adult)
+		e := w.regions["07"].easit
+		// Easit takes this process's update in, and holds it for longer
+		// than the lease (within the client's timeout of 2s) before
+		// carrying it out.
+		arrived := make(chan struct{})
+		var once gosync.Once
+		e.SetFault(func(c easittest.Call) *easittest.Fault {
+			if c.Op != easit.OpImport {
+				return nil
+			}
+			once.Do(func() { close(arrived) })
+			return &easittest.Fault{Delay: lease * 3 / 2}
+		})
+		first := make(chan sync.Summary)
+		go func() { first <- w.pass() }()
+		<-arrived
+
+		// Another process's pass, while the update is on its way.
+		sum, err := w.otherProcess(w.snapshot()).RunOnce(context.Background(), sync.Options{Region: "07"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := result(t, sum, "07", "55"); res.Action != sync.ActionNone || res.Why != "another process sent the update meanwhile" {
+			t.Errorf("the other process: %s (%s), want none: the holder sent it", res.Action, res.Why)
+		}
+		expectResults(t, <-first, lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionDecided, o)
+		w.expectState(done, o)
+		w.tally(o)
+	})
+	t.Run("a dead holder's claim is taken over by the very next pass", func(t *testing.T) {
+		t.Parallel()
+		w := setupVariant(t, variant{claimLease: lease, realClaims: true})
 		store := newFaultyStore(w.store)
 		w.syncer.Store = store
 		o := w.place("07", "55", adult)
-		store.fail("Record", lostAnswer)
-		w.pass()
-		store.heal()
+		store.fail("Record", lostAnswer) // the process dies after the commit
+		expectResults(t, w.pass(), lockworker.OutcomeError, lockworker.ReasonLockStoreError, sync.ActionNone, o)
+		w.expectState(recorded, o)
 
-		w.clock.Advance(30 * time.Second)
-		if n := len(w.pass().Regions[0].Orders); n != 0 {
-			t.Errorf("a pass within the lease acted on %d orders", n)
+		sum, err := w.otherProcess(w.snapshot()).RunOnce(context.Background(), sync.Options{Region: "07"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.clock.Advance(90 * time.Second) // the next scheduled pass, 2 minutes after the first
-		expectResults(t, w.pass(), lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionResent, o)
+		expectResults(t, sum, lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionResent, o)
 		w.expectState(done, o)
-		w.rests(o)
 		w.tally(o)
+		history, err := w.store.History(context.Background(), "07", "55")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(history) != 3 || history[1].Event != lockworker.EventTakenOver {
+			t.Errorf("history = %+v, want the decision, the claim taken over and the confirmation", history)
+		}
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,13 +59,17 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 		}
 	}
 	sum.Duration = s.now().Sub(started)
+	if opts.Ticket != "" && !stopping(opts.Stopping) && !holds(sum, opts.Ticket) {
+		sum.MissingTicket = opts.Ticket
+		log.Warn().Str("ticket", opts.Ticket).Msg("no region read holds the ticket asked for in its view")
+	}
 
 	counts := sum.Counts()
 	ev := log.Info()
 	for _, o := range lockworker.Outcomes {
 		ev = ev.Int(string(o), counts[o])
 	}
-	ev.Strs("failed_regions", sum.FailedRegions()).Float64("duration_seconds", sum.Duration.Seconds()).Msg("pass finished")
+	ev.Int("deferred", sum.Deferred()).Strs("failed_regions", sum.FailedRegions()).Float64("duration_seconds", sum.Duration.Seconds()).Msg("pass finished")
 
 	if !opts.DryRun {
 		rec := lockworker.PassRecord{
@@ -81,22 +86,28 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	return sum, nil
 }
 
+// holds reports whether a region of the pass had the ticket in its view (a
+// ticket asked for always has a result), or could not be read at all (and
+// so may have it).
+func holds(sum Summary, ticket string) bool {
+	for _, r := range sum.Regions {
+		if r.Error != "" || slices.ContainsFunc(r.Orders, func(o Result) bool { return o.Ticket == ticket }) {
+			return true
+		}
+	}
+	return false
+}
+
 // runRegion reads one region's view and handles its orders, a bounded number
-// at a time.
+// at a time. An order whose view proves to be older than a step the store
+// recorded on it (another process decided, sent or confirmed it meanwhile)
+// is handled again from the view read once more, after the others.
 func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string, r Region, opts Options) RegionSummary {
 	started := s.now()
 	log = log.With().Str("region", r.Code).Logger()
 	rs := RegionSummary{Code: r.Code, Name: r.Name}
 
-	// The view shows each ticket as it was at some time after started; seen
-	// is the latest time it surely shows, whatever the clocks of other
-	// processes say.
-	skew := s.ClockSkew
-	if skew <= 0 {
-		skew = defaultClockSkew
-	}
-	v := view{region: r, seen: started.Add(-skew)}
-	tickets, err := r.Tickets.Tickets(ctx)
+	v, tickets, err := s.readView(ctx, r)
 	if err != nil {
 		// What Easit said is not lockworker's text: it may hold anything.
 		rs.Error = lockworker.Redact(err.Error())
@@ -104,7 +115,6 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 		rs.Duration = s.now().Sub(started)
 		return rs
 	}
-
 	var chosen []lockworker.Ticket
 	for _, t := range tickets {
 		if opts.Ticket == "" || t.ID == opts.Ticket {
@@ -112,23 +122,19 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 		}
 	}
 	results := make([]*Result, len(chosen))
-	limit := s.Concurrency
-	if limit <= 0 {
-		limit = defaultConcurrency
+	stale := s.handleAll(ctx, log, pass, v, chosen, results, opts)
+
+	if len(stale) > 0 && !stopping(opts.Stopping) {
+		s.handleAgain(ctx, log, pass, r, chosen, stale, results, opts)
 	}
-	var g errgroup.Group
-	g.SetLimit(limit)
-	for i, t := range chosen {
-		g.Go(func() error {
-			if stopping(opts.Stopping) {
-				return nil // left for the next pass
-			}
-			results[i] = s.handleSafely(ctx, log, pass, v, t, opts.DryRun)
-			return nil
-		})
-	}
-	_ = g.Wait() // handleSafely never returns an error: each order's failure is its own.
-	for _, res := range results {
+
+	for i, res := range results {
+		if res == nil && opts.Ticket != "" && !stopping(opts.Stopping) {
+			// The ticket asked for is in the view, but not for the pass to
+			// act on: say so rather than nothing.
+			res = &Result{Ticket: chosen[i].ID, Action: ActionNone,
+				Why: fmt.Sprintf("nothing to do: the ticket's status is %q", lockworker.Redact(chosen[i].Status))}
+		}
 		if res != nil {
 			rs.Orders = append(rs.Orders, *res)
 		}
@@ -138,6 +144,88 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	}
 	rs.Duration = s.now().Sub(started)
 	return rs
+}
+
+// handleAgain reads the region's view again and handles the tickets at the
+// indexes stale of chosen from it, each result in its slot of results. A
+// ticket whose view is stale again, or that cannot be read again, is
+// deferred; one gone from the view is no longer the pass's to handle.
+func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, r Region, chosen []lockworker.Ticket, stale []int, results []*Result, opts Options) {
+	defer func() {
+		for _, i := range stale {
+			if res := results[i]; res != nil && res.Action == ActionDeferred {
+				log.Info().Str("ticket", res.Ticket).Str("why", res.Why).Msg("order left for a later pass")
+			}
+		}
+	}()
+	v, fresh, err := s.readView(ctx, r)
+	if err != nil {
+		for _, i := range stale {
+			results[i] = deferredResult(chosen[i], "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
+		}
+		return
+	}
+	byID := map[string]lockworker.Ticket{}
+	for _, t := range fresh {
+		byID[t.ID] = t
+	}
+	var retry []lockworker.Ticket
+	var slots []int
+	for _, i := range stale {
+		if t, ok := byID[chosen[i].ID]; ok {
+			retry, slots = append(retry, t), append(slots, i)
+		}
+	}
+	retried := make([]*Result, len(retry))
+	for _, k := range s.handleAll(ctx, log, pass, v, retry, retried, opts) {
+		retried[k] = deferredResult(retry[k], "the view, read twice, was older than the ticket's last recorded step: another process is at work on it")
+	}
+	for k, i := range slots {
+		results[i] = retried[k]
+	}
+}
+
+// readView reads the lock store's clock and then the region's view: the view
+// shows every step the store had marked by then.
+func (s *Syncer) readView(ctx context.Context, r Region) (view, []lockworker.Ticket, error) {
+	seen, err := s.Store.Mark(ctx)
+	if err != nil {
+		return view{}, nil, fmt.Errorf("read the lock store's clock: %w", err)
+	}
+	tickets, err := r.Tickets.Tickets(ctx)
+	if err != nil {
+		return view{}, nil, err
+	}
+	return view{region: r, seen: seen}, tickets, nil
+}
+
+// handleAll handles tickets, a bounded number at a time, each result in its
+// slot of results, and returns the indexes of those whose view was stale.
+func (s *Syncer) handleAll(ctx context.Context, log zerolog.Logger, pass string, v view, tickets []lockworker.Ticket, results []*Result, opts Options) []int {
+	staleAt := make([]bool, len(tickets))
+	limit := s.Concurrency
+	if limit <= 0 {
+		limit = defaultConcurrency
+	}
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, t := range tickets {
+		g.Go(func() error {
+			if stopping(opts.Stopping) {
+				return nil // left for the next pass
+			}
+			results[i], staleAt[i] = s.handleSafely(ctx, log, pass, v, t, opts)
+			return nil
+		})
+	}
+	_ = g.Wait() // handleSafely never returns an error: each order's failure is its own.
+	var stale []int
+	for i, st := range staleAt {
+		if st {
+			stale = append(stale, i)
+		}
+	}
+	return stale
 }
 
 // stopping reports whether stop is closed.
@@ -151,27 +239,33 @@ func stopping(stop <-chan struct{}) bool {
 }
 
 // handleSafely handles one order, within orderTimeout, and logs its outcome;
-// a panic becomes the order's error rather than the end of the pass.
-func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, dryRun bool) (res *Result) {
+// a panic becomes the order's error rather than the end of the pass. It
+// reports stale, and logs nothing, for an order whose view was older than a
+// step the store recorded on it.
+func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, opts Options) (res *Result, stale bool) {
 	log = log.With().Str("ticket", t.ID).Logger()
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error().Str("panic", lockworker.Redact(fmt.Sprint(p))).Str("stack", string(debug.Stack())).Msg("order handling panicked")
-			res = &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: "internal error"}
+			res, stale = &Result{Ticket: t.ID, Outcome: lockworker.OutcomeError, Error: "internal error"}, false
 		}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
 	defer cancel()
-	res, why := s.handle(ctx, pass, v, t, dryRun)
-	if why != "" {
-		log.Info().Str("why", why).Msg("order left for a later pass")
+	res, stale = s.handle(ctx, pass, v, t, opts)
+	if stale || res == nil {
+		return res, stale
 	}
-	if res == nil {
-		return nil
+	if res.Action == ActionDeferred {
+		log.Info().Str("why", res.Why).Msg("order left for a later pass")
+		return res, false
 	}
 	ev := log.Info()
 	if res.Outcome == lockworker.OutcomeError {
 		ev = log.Error().Str("error", res.Error)
+	}
+	if res.Why != "" {
+		ev = ev.Str("why", res.Why)
 	}
 	ev.Str("kind", string(res.Kind)).
 		Str("outcome", string(res.Outcome)).
@@ -179,7 +273,7 @@ func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass stri
 		Str("person", res.Personnummer.Pseudonym()).
 		Str("action", string(res.Action)).
 		Msg("order")
-	return res
+	return res, false
 }
 
 // Action says what the pass did with a ticket.
@@ -195,8 +289,12 @@ const (
 	ActionConfirmed Action = "confirmed"
 	// ActionRechecked: the order still waits; nothing was written.
 	ActionRechecked Action = "rechecked"
-	// ActionNone: nothing was written (a dry run, or an error).
+	// ActionNone: nothing was written (a dry run, an error, or an update
+	// another process sent meanwhile).
 	ActionNone Action = "none"
+	// ActionDeferred: the ticket is left for a later pass, for the reason in
+	// Result.Why; it got no outcome in this pass.
+	ActionDeferred Action = "deferred"
 )
 
 // maxConflicts bounds how often a decision is made again after losing a
@@ -221,37 +319,35 @@ func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
 // view is a region's order view as one pass read it.
 type view struct {
 	region Region
-	// seen is the latest time the view surely reflects.
-	seen time.Time
+	// seen is the lock store's mark read just before the view: the view
+	// shows every step marked by then.
+	seen lockworker.Mark
 }
 
+// errStale means that the order's view is older than a step the store
+// recorded on the ticket: it must be read again.
+var errStale = errors.New("stale view")
+
 // handle carries one ticket through a pass. It returns nil for a ticket the
-// pass does not act on, with the reason when the ticket is left for a later
-// pass.
-func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) (*Result, string) {
+// pass does not act on, and stale when the view must be read again.
+func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, opts Options) (*Result, bool) {
 	for attempt := 1; ; attempt++ {
-		res, err := s.handleOnce(ctx, pass, v, t, dryRun)
-		var later deferred
+		res, err := s.handleOnce(ctx, pass, v, t, opts)
 		switch {
 		case errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts:
 			continue
 		case errors.Is(err, lockworker.ErrConflict):
-			return errorResult(t, failure(lockworker.ReasonLockStoreError, fmt.Errorf("decide the order: %w", err))), ""
-		case errors.As(err, &later):
-			return nil, string(later)
+			return errorResult(t, failure(lockworker.ReasonLockStoreError, fmt.Errorf("decide the order: %w", err))), false
+		case errors.Is(err, errStale) || errors.Is(err, lockworker.ErrStaleView):
+			return nil, true
 		case err != nil:
-			return errorResult(t, err), ""
+			return errorResult(t, err), false
 		}
-		return res, ""
+		return res, false
 	}
 }
 
-// deferred says why a ticket is left for a later pass.
-type deferred string
-
-func (d deferred) Error() string { return string(d) }
-
-func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, dryRun bool) (*Result, error) {
+func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, opts Options) (*Result, error) {
 	r := v.region
 	st := r.Statuses
 	if t.Status != st.Open && t.Status != st.Waiting && t.Status != st.Resolved && t.Status != st.Manual {
@@ -266,15 +362,15 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 	}
 
 	if found && !entry.Confirmed() {
-		return s.finishPending(ctx, v, t, entry, dryRun)
+		return s.finishPending(ctx, v, t, entry, opts)
 	}
 	if t.Status != st.Open && t.Status != st.Waiting {
 		return nil, nil
 	}
-	if found && !entry.ConfirmedAt.Before(v.seen) {
+	if found && entry.ConfirmedMark > v.seen {
 		// The view may predate the update: an open status in it is no
-		// re-submission (yet). The next pass looks again.
-		return nil, deferred("the view was read before the ticket's last update was confirmed")
+		// re-submission (yet). The view is read again.
+		return nil, errStale
 	}
 
 	now := s.now()
@@ -288,7 +384,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 		res.Action = ActionRechecked
 		return res, nil
 	}
-	if dryRun {
+	if opts.DryRun {
 		return res, nil
 	}
 
@@ -311,15 +407,19 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 
 // finishPending completes a decision recorded earlier whose ticket update
 // was not confirmed: if the ticket shows the update, it is confirmed;
-// otherwise the same update is sent again. The decision is never made again.
-func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket, e lockworker.LedgerEntry, dryRun bool) (*Result, error) {
+// otherwise the same update is sent again, under a claim that no other
+// process holds. The decision is never made again.
+func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket, e lockworker.LedgerEntry, opts Options) (*Result, error) {
 	r := v.region
 	res := &Result{Ticket: t.ID, Kind: e.Kind, Outcome: e.Outcome, Reason: e.Reason, Status: e.Status, Comment: e.Comment, Action: ActionNone}
 	switch {
-	case dryRun:
+	case opts.DryRun:
 		return res, nil
 	case t.Status == e.Status:
-		if err := s.Store.ConfirmUpdate(ctx, r.Code, t.ID, e.Round); err != nil {
+		if err := s.Store.ConfirmSeen(ctx, r.Code, t.ID, e.Round, v.seen); err != nil {
+			if errors.Is(err, lockworker.ErrStaleView) || errors.Is(err, lockworker.ErrConflict) {
+				return nil, err
+			}
 			return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("confirm the update: %w", err))
 		}
 		res.Action = ActionConfirmed
@@ -328,12 +428,20 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 		// Someone else has moved the ticket on; there is nothing to send.
 		return nil, nil
 	}
-	claimed, err := s.Store.ClaimUpdate(ctx, r.Code, t.ID, e.Round, v.seen)
+
+	claimed, err := s.awaitClaim(ctx, r.Code, t.ID, e.Round, v.seen, opts.Stopping)
 	if err != nil {
-		return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("claim the update: %w", err))
+		return nil, err
 	}
-	if !claimed {
-		return nil, deferred("another process holds the update, or the view was read before its last attempt")
+	switch claimed {
+	case lockworker.ClaimStale:
+		return nil, errStale
+	case lockworker.ClaimDone:
+		res.Why = "another process sent the update meanwhile"
+		return res, nil
+	case lockworker.ClaimBusy:
+		res.Action, res.Why = ActionDeferred, "another process is sending the update, for longer than this pass waits"
+		return res, nil
 	}
 	if err := s.sendUpdate(ctx, r, t.ID, e.Round, e.Status, e.Comment); err != nil {
 		return nil, err
@@ -342,25 +450,121 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 	return res, nil
 }
 
+// claimPoll is how often a pass asks again for a claim that a live process
+// holds.
+const claimPoll = 100 * time.Millisecond
+
+func (s *Syncer) claimLease() time.Duration {
+	if s.ClaimLease > 0 {
+		return s.ClaimLease
+	}
+	return defaultClaimLease
+}
+
+// awaitClaim claims a ticket's pending update, waiting while a live process
+// holds it: until it lets go (its update then confirmed, or its attempt
+// failed) or dies (its claim runs out within the lease), and for no longer
+// than one and a half leases, nor once the pass is asked to stop. It
+// returns ClaimBusy when the holder still has it.
+func (s *Syncer) awaitClaim(ctx context.Context, region, ticket string, round int, seen lockworker.Mark, stop <-chan struct{}) (lockworker.Claim, error) {
+	giveUp := time.NewTimer(3 * s.claimLease())
+	defer giveUp.Stop()
+	for {
+		claim, err := s.Store.ClaimUpdate(ctx, region, ticket, round, seen)
+		if err != nil {
+			return 0, failure(lockworker.ReasonLockStoreError, fmt.Errorf("claim the update: %w", err))
+		}
+		if claim != lockworker.ClaimBusy {
+			return claim, nil
+		}
+		select {
+		case <-time.After(claimPoll):
+		case <-giveUp.C:
+			return lockworker.ClaimBusy, nil
+		case <-stop:
+			return lockworker.ClaimBusy, nil
+		case <-ctx.Done():
+			return 0, failure(lockworker.ReasonLockStoreError, fmt.Errorf("wait for the claim on the update: %w", ctx.Err()))
+		}
+	}
+}
+
 // sendUpdate tells the ticket system of a recorded decision, holding the
-// claim on its update, and confirms it in the ledger.
+// claim on its update and renewing it while it waits, and confirms it in the
+// ledger. Should the claim be lost (the store unreachable for most of a
+// lease), the send is cancelled, so that it does not arrive after another
+// process has taken the claim over.
 func (s *Syncer) sendUpdate(ctx context.Context, r Region, ticket string, round int, status, comment string) error {
-	err := r.Tickets.Update(ctx, lockworker.TicketUpdate{Ticket: ticket, Status: status, Comment: comment})
-	storeCtx, cancel := bookkeeping(ctx)
-	defer cancel()
+	sendCtx, cancel := context.WithCancelCause(ctx)
+	stopRenewing := s.keepClaim(sendCtx, cancel, r.Code, ticket, round)
+	err := r.Tickets.Update(sendCtx, lockworker.TicketUpdate{Ticket: ticket, Status: status, Comment: comment})
+	stopRenewing()
+	if cause := context.Cause(sendCtx); err != nil && cause != nil && ctx.Err() == nil {
+		err = fmt.Errorf("%w (%w)", err, cause)
+	}
+	cancel(nil)
+	storeCtx, cancelStore := bookkeeping(ctx)
+	defer cancelStore()
 	if err != nil {
 		// The next pass reads the ticket back: if the update did arrive it
 		// is confirmed, otherwise sent again.
-		if rerr := s.Store.ReleaseUpdate(storeCtx, r.Code, ticket, round); rerr != nil {
+		why := lockworker.Redact(err.Error())
+		if rerr := s.Store.ReleaseUpdate(storeCtx, r.Code, ticket, round, why); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("release the update: %w", rerr))
 		}
 		return failure(lockworker.ReasonEasitError, fmt.Errorf("update the ticket: %w", err))
 	}
-	if err := s.Store.ConfirmUpdate(storeCtx, r.Code, ticket, round); err != nil {
+	if err := s.Store.ConfirmSent(storeCtx, r.Code, ticket, round); err != nil {
 		// The ticket is updated; the next pass sees it and confirms it.
 		return failure(lockworker.ReasonLockStoreError, fmt.Errorf("confirm the update: %w", err))
 	}
 	return nil
+}
+
+// errClaimLost cancels an update whose claim could not be kept.
+var errClaimLost = errors.New("the claim on the update was lost")
+
+// keepClaim renews the claim on a ticket's update every third of the lease
+// until the returned function is called. When the claim is lost, or not
+// renewed for two thirds of the lease, it cancels the send with
+// errClaimLost.
+func (s *Syncer) keepClaim(ctx context.Context, cancel context.CancelCauseFunc, region, ticket string, round int) func() {
+	lease := s.claimLease()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		renewed := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			renewCtx, cancelRenew := context.WithTimeout(ctx, lease/3)
+			ok, err := s.Store.RenewUpdate(renewCtx, region, ticket, round)
+			cancelRenew()
+			if err == nil && ok {
+				renewed = time.Now()
+			}
+			if (err == nil && !ok) || time.Since(renewed) >= lease*2/3 {
+				cancel(errClaimLost)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+func deferredResult(t lockworker.Ticket, why string) *Result {
+	return &Result{Ticket: t.ID, Action: ActionDeferred, Why: why}
 }
 
 // failed is an order's transient failure, with the reason code of the system

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/easit/easittest"
+	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -456,38 +458,80 @@ func TestAStoppingPassStartsNoMoreOrders(t *testing.T) {
 }
 
 // staleTickets is a view read before the world changed: another process's
-// read that is still under way.
+// first read, under way while this one acts. Its reads after the first are
+// of the world as it is.
 type staleTickets struct {
 	desk     sync.Tickets
 	snapshot []lockworker.Ticket
+	read     *atomic.Bool
 }
 
 func (s staleTickets) Update(ctx context.Context, u lockworker.TicketUpdate) error {
 	return s.desk.Update(ctx, u)
 }
 
-func (s staleTickets) Tickets(context.Context) ([]lockworker.Ticket, error) { return s.snapshot, nil }
+func (s staleTickets) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
+	if s.read.CompareAndSwap(false, true) {
+		return s.snapshot, nil
+	}
+	return s.desk.Tickets(ctx)
+}
 
-// otherProcess is a second lockworker process on the same lock store and
-// Easit, whose view of region 07 is the snapshot given.
-func (w *world) otherProcess(snapshot []lockworker.Ticket) *sync.Syncer {
+// staleMark is the lock store as another process sees it whose first mark
+// was read before the world changed, with its first view.
+type staleMark struct {
+	sync.Store
+	mark lockworker.Mark
+	read *atomic.Bool
+}
+
+func (s staleMark) Mark(ctx context.Context) (lockworker.Mark, error) {
+	if s.read.CompareAndSwap(false, true) {
+		return s.mark, nil
+	}
+	return s.Store.Mark(ctx)
+}
+
+// snapshot is region 07's view and the store's mark read just before it, as
+// another process reads them.
+type snapshot struct {
+	mark    lockworker.Mark
+	tickets []lockworker.Ticket
+}
+
+func (w *world) snapshot() snapshot {
+	w.t.Helper()
+	mark, err := w.store.Mark(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	tickets, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return snapshot{mark, tickets}
+}
+
+// otherProcess is a second lockworker process on the same Easit and lock
+// store (a Store of its own), whose first view of region 07 is the snapshot.
+func (w *world) otherProcess(snap snapshot) *sync.Syncer {
+	w.t.Helper()
 	other := *w.syncer
+	store := lockstoretest.Open(w.t, "sqlite", w.dsn, w.opts)
+	other.Store = staleMark{Store: store, mark: snap.mark, read: new(atomic.Bool)}
 	other.Regions = append([]sync.Region(nil), w.syncer.Regions...)
-	other.Regions[0].Tickets = staleTickets{desk: w.syncer.Regions[0].Tickets, snapshot: snapshot}
+	other.Regions[0].Tickets = staleTickets{desk: w.syncer.Regions[0].Tickets, snapshot: snap.tickets, read: new(atomic.Bool)}
 	return &other
 }
 
 func TestAViewReadBeforeAnUpdateIsNotTrusted(t *testing.T) {
 	t.Parallel()
-	t.Run("to show a re-submission", func(t *testing.T) {
+	t.Run("to show a re-submission: the view is read again", func(t *testing.T) {
 		t.Parallel()
 		w := setup(t)
 		w.accounts(adult)
 		w.add("07", w.lockOrder("07", "55", adult))
-		before, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		before := w.snapshot()
 		w.pass() // this process resolves 55 …
 
 		// … while the other still holds the view it read before.
@@ -498,41 +542,109 @@ func TestAViewReadBeforeAnUpdateIsNotTrusted(t *testing.T) {
 		if n := len(sum.Regions[0].Orders); n != 0 {
 			t.Errorf("the other process acted on %d orders of its stale view: %+v", n, sum.Regions[0].Orders)
 		}
-		if !strings.Contains(w.logs.String(), `"ticket":"55","why":"the view was read before the ticket's last update was confirmed"`) {
-			t.Error("the logs do not say why ticket 55 was left for a later pass")
-		}
 		if c := w.regions["07"].easit.Comments("55"); len(c) != 1 {
 			t.Errorf("comments = %q, want one", c)
 		}
 	})
-	t.Run("to lack an update whose outcome was uncertain", func(t *testing.T) {
+	t.Run("to lack an update whose outcome was uncertain: the view read again confirms it", func(t *testing.T) {
 		t.Parallel()
 		w := setup(t)
 		w.accounts(adult)
 		w.add("07", w.lockOrder("07", "55", adult))
-		before, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		before := w.snapshot()
 		e := w.regions["07"].easit
 		e.SetFault(failImports(easittest.Fault{AfterApply: true, Status: http.StatusGatewayTimeout}))
 		w.pass() // the update arrives, but this process cannot know it
 		e.SetFault(nil)
 
-		if _, err := w.otherProcess(before).RunOnce(context.Background(), sync.Options{Region: "07"}); err != nil {
+		sum, err := w.otherProcess(before).RunOnce(context.Background(), sync.Options{Region: "07"})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if res := result(t, sum, "07", "55"); res.Action != sync.ActionConfirmed {
+			t.Errorf("the other process: %s, want confirmed from the view read again", res.Action)
 		}
 		if c := e.Comments("55"); len(c) != 1 {
 			t.Errorf("comments = %q, want the one that arrived, not sent again", c)
 		}
-
-		// A view read later shows the update, which is then confirmed.
-		w.clock.Advance(2 * time.Minute)
-		if res := result(t, w.pass(), "07", "55"); res.Action != sync.ActionConfirmed {
-			t.Errorf("a later pass: %s, want confirmed", res.Action)
+	})
+	t.Run("to confirm an update: a view read before an agent re-opened the ticket", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		w.accounts(adult)
+		o := w.place("07", "55", adult)
+		w.pass()               // 55 resolved and confirmed
+		before := w.snapshot() // another process reads 55 as resolved …
+		e := w.regions["07"].easit
+		e.SetStatus("55", statuses.Open) // … the agent re-opens it …
+		e.SetFault(failImports(easittest.Fault{Status: http.StatusServiceUnavailable}))
+		res := result(t, w.pass(), "07", "55") // … this process decides it afresh (noop), and the update fails
+		if res.Outcome != lockworker.OutcomeError || e.Status("55") != statuses.Open {
+			t.Fatalf("the re-submission: %+v, ticket %s; want an error and the ticket open", res, e.Status("55"))
 		}
-		if c := e.Comments("55"); len(c) != 1 {
-			t.Errorf("comments = %q, want one", c)
+		e.SetFault(nil)
+
+		// The other process's view shows the ticket resolved, as the update
+		// would have: it must not take that for the update.
+		sum, err := w.otherProcess(before).RunOnce(context.Background(), sync.Options{Region: "07"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := result(t, sum, "07", "55"); res.Action != sync.ActionResent || res.Outcome != lockworker.OutcomeNoop {
+			t.Errorf("the other process: %s %s, want the noop's update sent, from the view read again", res.Outcome, res.Action)
+		}
+		if c := e.Comments("55"); len(c) != 2 || e.Status("55") != statuses.Resolved {
+			t.Errorf("comments = %q, status %s; want the lock's and the noop's, and resolved", c, e.Status("55"))
+		}
+		w.rests(o)
+	})
+}
+
+// A pass right after another acts on what that one left, with no margin:
+// the store's clock orders the views and the steps.
+func TestAPassRightAfterAnotherTrustsItsView(t *testing.T) {
+	t.Parallel()
+	t.Run("an update that failed is sent by the next pass at once", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		o := w.place("07", "55", adult)
+		e := w.regions["07"].easit
+		e.SetFault(failImports(easittest.Fault{Status: http.StatusServiceUnavailable}))
+		expectResults(t, w.pass(), lockworker.OutcomeError, lockworker.ReasonEasitError, sync.ActionNone, o)
+		e.SetFault(nil)
+		expectResults(t, w.pass(), lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionResent, o)
+		w.expectState(done, o)
+		w.tally(o)
+	})
+	t.Run("a form signed for a waiting order is acted on by the next pass at once", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		w.accounts(adult)
+		waiting := w.lockOrder("07", "55", adult)
+		form := *waiting.form
+		waiting.form = nil
+		w.add("07", waiting)
+		w.expect(w.pass(), "07", "55", lockworker.OutcomeWaiting, lockworker.ReasonFormMissing)
+		w.regions["07"].forms.Put(form)
+		if res := result(t, w.pass(), "07", "55"); res.Outcome != lockworker.OutcomeResolved || res.Action != sync.ActionDecided {
+			t.Errorf("the pass right after the form was signed: %s %s, want resolved, decided", res.Outcome, res.Action)
+		}
+		if c := w.regions["07"].easit.Comments("55"); len(c) != 2 || w.regions["07"].easit.Status("55") != statuses.Resolved {
+			t.Errorf("comments %q; want the wait's and the lock's, and the ticket resolved", c)
+		}
+	})
+	t.Run("a ticket re-opened right after its update was confirmed is decided afresh at once", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		w.accounts(adult)
+		w.add("07", w.lockOrder("07", "55", adult))
+		w.pass()
+		w.regions["07"].easit.SetStatus("55", statuses.Open)
+		if res := result(t, w.pass(), "07", "55"); res.Outcome != lockworker.OutcomeNoop || res.Action != sync.ActionDecided {
+			t.Errorf("the pass right after the re-submission: %s %s, want noop, decided", res.Outcome, res.Action)
+		}
+		if c := w.regions["07"].easit.Comments("55"); len(c) != 2 || w.regions["07"].easit.Status("55") != statuses.Resolved {
+			t.Errorf("comments %q; want the lock's and the noop's, and the ticket resolved", c)
 		}
 	})
 }

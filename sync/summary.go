@@ -13,6 +13,9 @@ type Summary struct {
 	Duration  time.Duration   `json:"duration_ns"`
 	DryRun    bool            `json:"dry_run,omitempty"`
 	Regions   []RegionSummary `json:"regions"`
+	// MissingTicket is the ticket asked for (Options.Ticket) when no region
+	// read holds it in its view.
+	MissingTicket string `json:"missing_ticket,omitempty"`
 }
 
 // RegionSummary is what a pass did in one region.
@@ -41,19 +44,38 @@ type Result struct {
 	Status  string `json:"status,omitempty"`
 	Comment string `json:"comment,omitempty"`
 	Action  Action `json:"action"`
+	// Why says why a ticket was deferred (ActionDeferred) or needed nothing
+	// of this pass.
+	Why string `json:"why,omitempty"`
 	// Error says what failed, for the error outcome.
 	Error string `json:"error,omitempty"`
 }
 
-// Counts returns how many orders got each outcome.
+// Counts returns how many orders got each outcome; deferred orders, and
+// tickets asked for that needed nothing, got none.
 func (s Summary) Counts() map[lockworker.Outcome]int {
 	counts := map[lockworker.Outcome]int{}
 	for _, r := range s.Regions {
 		for _, o := range r.Orders {
-			counts[o.Outcome]++
+			if o.Outcome != "" && o.Action != ActionDeferred {
+				counts[o.Outcome]++
+			}
 		}
 	}
 	return counts
+}
+
+// Deferred returns how many orders were left for a later pass.
+func (s Summary) Deferred() int {
+	n := 0
+	for _, r := range s.Regions {
+		for _, o := range r.Orders {
+			if o.Action == ActionDeferred {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // FailedRegions returns the codes of the regions that could not be read.
@@ -67,8 +89,8 @@ func (s Summary) FailedRegions() []string {
 	return codes
 }
 
-// OK reports whether every region was read and every order got an outcome
-// other than error.
+// OK reports whether every region was read, the ticket asked for was found,
+// and every order got an outcome other than error in this pass.
 func (s Summary) OK() bool {
-	return len(s.FailedRegions()) == 0 && s.Counts()[lockworker.OutcomeError] == 0
+	return len(s.FailedRegions()) == 0 && s.MissingTicket == "" && s.Deferred() == 0 && s.Counts()[lockworker.OutcomeError] == 0
 }

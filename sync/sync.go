@@ -36,17 +36,26 @@ type Store interface {
 	HasAccount(ctx context.Context, p lockworker.Personnummer) (bool, error)
 	ActiveLock(ctx context.Context, p lockworker.Personnummer) (lockworker.Lock, bool, error)
 	Ledger(ctx context.Context, region, ticket string) (lockworker.LedgerEntry, bool, error)
+	// Mark reads the store's clock: a view read after it shows every step
+	// the store marked with it or earlier.
+	Mark(ctx context.Context) (lockworker.Mark, error)
 	// Record writes a decision, its lock change, its ledger entry and its
-	// audit entry in one transaction, and gives the caller the right to send
-	// its ticket update. It fails with lockworker.ErrConflict when what the
+	// audit entry in one transaction, and gives the caller the claim on its
+	// ticket update. It fails with lockworker.ErrConflict when what the
 	// decision was based on has changed.
 	Record(ctx context.Context, d lockworker.Decision) error
-	// ClaimUpdate takes the right to send a recorded decision's ticket
-	// update, seen missing from the ticket at seen; false when another
-	// process holds it, or an attempt ended after seen.
-	ClaimUpdate(ctx context.Context, region, ticket string, round int, seen time.Time) (bool, error)
-	ReleaseUpdate(ctx context.Context, region, ticket string, round int) error
-	ConfirmUpdate(ctx context.Context, region, ticket string, round int) error
+	// ClaimUpdate tries to take the claim on a recorded decision's ticket
+	// update, for a view read after seen that lacks it.
+	ClaimUpdate(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) (lockworker.Claim, error)
+	// RenewUpdate keeps the caller's claim alive; false when it is lost.
+	RenewUpdate(ctx context.Context, region, ticket string, round int) (bool, error)
+	// ReleaseUpdate gives the claim back after a failed attempt, why.
+	ReleaseUpdate(ctx context.Context, region, ticket string, round int, why string) error
+	// ConfirmSent confirms an update the ticket system accepted.
+	ConfirmSent(ctx context.Context, region, ticket string, round int) error
+	// ConfirmSeen confirms an update that a view read after seen shows; it
+	// fails with lockworker.ErrStaleView for a view read before the decision.
+	ConfirmSeen(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) error
 	RecordPass(ctx context.Context, p lockworker.PassRecord) error
 }
 
@@ -101,17 +110,16 @@ type Syncer struct {
 	// Concurrency bounds how many orders of one region are handled at once;
 	// defaultConcurrency when zero.
 	Concurrency int
-	// ClockSkew bounds how far the clocks of processes sharing the lock store
-	// may differ; defaultClockSkew when zero. A view read less than this
-	// before a ticket's update was confirmed (or last attempted) is not
-	// trusted to show it: the ticket is left for the next pass, so that no
-	// update is sent twice and no stale view is taken for a re-submission.
-	ClockSkew time.Duration
+	// ClaimLease is the lock store's claim lease: the pass renews a claim
+	// it holds every third of it while it sends an update, and waits for a
+	// claim another process holds up to three times it, long enough for a
+	// dead holder's claim to run out. defaultClaimLease when zero.
+	ClaimLease time.Duration
 }
 
 const (
 	defaultConcurrency = 4
-	defaultClockSkew   = 10 * time.Second
+	defaultClaimLease  = 15 * time.Second
 )
 
 // Options narrow a pass.

@@ -72,6 +72,8 @@ type world struct {
 	t       *testing.T
 	clock   *clock
 	regions map[string]*region
+	dsn     string // the lock store's SQLite file
+	opts    lockstore.Options
 	store   *lockstore.Store
 	syncer  *sync.Syncer
 	logs    *lockedBuffer
@@ -95,7 +97,8 @@ type variant struct {
 	// easitOptions are given to the Easit clients after the world's own,
 	// so that they take precedence.
 	easitOptions []easit.Option
-	// claimLease is the lock store's claim lease; 0 for its default.
+	// claimLease is the lock store's claim lease, and the pass's; 0 for
+	// their default.
 	claimLease time.Duration
 	// formsOptions are given to the form service clients after the
 	// world's own.
@@ -103,18 +106,27 @@ type variant struct {
 	// byteOrderMark has both fakes of each region put a byte-order mark
 	// before their answers.
 	byteOrderMark bool
+	// realClaims runs the lock store's claims on the real clock rather than
+	// the world's, for the tests of claims held by processes that live or
+	// die while the test waits.
+	realClaims bool
 }
 
 // setupVariant is setup for a variant of the world.
 func setupVariant(t *testing.T, v variant) *world {
 	t.Helper()
 	w := &world{t: t, clock: &clock{t: start}, regions: map[string]*region{}, logs: &lockedBuffer{}}
-	w.store = lockstoretest.OpenSQLite(t, lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease})
+	w.dsn, w.opts = lockstoretest.SQLiteDSN(t), lockstore.Options{Now: w.clock.Now, ClaimLease: v.claimLease}
+	if v.realClaims {
+		w.opts.Now = nil
+	}
+	w.store = lockstoretest.Open(t, "sqlite", w.dsn, w.opts)
 	w.syncer = &sync.Syncer{
-		Store:  w.store,
-		Policy: sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
-		Log:    zerolog.New(w.logs).With().Timestamp().Logger(),
-		Now:    w.clock.Now,
+		Store:      w.store,
+		Policy:     sync.Policy{ChildrenUnder13: sync.ChildLock, FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
+		Log:        zerolog.New(w.logs).With().Timestamp().Logger(),
+		Now:        w.clock.Now,
+		ClaimLease: v.claimLease,
 	}
 	for _, r := range []*region{
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},

@@ -178,7 +178,7 @@ func seedHistory(ctx context.Context, store *lockstore.Store, now time.Time) err
 		if err := store.Record(ctx, d); err != nil {
 			return fmt.Errorf("record the sample history: %w", err)
 		}
-		if err := store.ConfirmUpdate(ctx, d.Region, d.Ticket, 1); err != nil {
+		if err := store.ConfirmSent(ctx, d.Region, d.Ticket, 1); err != nil {
 			return fmt.Errorf("record the sample history: %w", err)
 		}
 	}

@@ -32,7 +32,7 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 
 			metrics := service.NewMetrics(store.CountActiveLocks)
-			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal()}
+			svcCfg := service.Config{Schedule: cfg.Schedule, Listen: cfg.Admin.Listen, Token: cfg.Admin.Token.Reveal(), Tickets: store}
 			for _, r := range cfg.Regions {
 				svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
 			}

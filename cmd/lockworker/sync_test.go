@@ -390,10 +390,11 @@ func TestSyncReveal(t *testing.T) {
 
 // summaryJSON is what `sync --json` prints.
 type summaryJSON struct {
-	Pass    string `json:"pass"`
-	OK      bool   `json:"ok"`
-	DryRun  bool   `json:"dry_run"`
-	Regions []struct {
+	Pass          string `json:"pass"`
+	OK            bool   `json:"ok"`
+	DryRun        bool   `json:"dry_run"`
+	MissingTicket string `json:"missing_ticket"`
+	Regions       []struct {
 		Code   string `json:"code"`
 		Name   string `json:"name"`
 		Error  string `json:"error"`
@@ -406,6 +407,7 @@ type summaryJSON struct {
 			Personnummer   string `json:"personnummer"`
 			ProxySuspended bool   `json:"proxy_suspended"`
 			Action         string `json:"action"`
+			Why            string `json:"why"`
 		} `json:"orders"`
 	} `json:"regions"`
 }

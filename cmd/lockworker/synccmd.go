@@ -62,6 +62,9 @@ than error, 1 otherwise, and 2 on a usage or configuration error.`,
 			if err != nil {
 				return err
 			}
+			if sum.MissingTicket != "" {
+				fmt.Fprintf(a.stderr, "lockworker: ticket %s is not in the view of any region read\n", printable(sum.MissingTicket))
+			}
 			if !sum.OK() {
 				return errFailed
 			}
@@ -101,16 +104,23 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 		}
 		fmt.Fprintln(tw, header)
 		for _, o := range r.Orders {
-			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", o.Ticket, dash(string(o.Kind)), o.Outcome, dash(string(o.Reason)), o.Action)
+			line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s", printable(o.Ticket), dash(string(o.Kind)), dash(string(o.Outcome)), dash(string(o.Reason)), o.Action)
 			if reveal {
 				line += "\t" + dash(o.Personnummer.Reveal())
 			}
 			fmt.Fprintln(tw, line)
+			if o.Why != "" {
+				fmt.Fprintf(tw, "    why: %s\n", printable(o.Why))
+			}
 		}
 	}
 	counts := sum.Counts()
-	fmt.Fprintf(tw, "\n%d resolved, %d noop, %d waiting, %d manual, %d error\n",
+	fmt.Fprintf(tw, "\n%d resolved, %d noop, %d waiting, %d manual, %d error",
 		counts["resolved"], counts["noop"], counts["waiting"], counts["manual"], counts["error"])
+	if n := sum.Deferred(); n > 0 {
+		fmt.Fprintf(tw, ", %d deferred to a later pass", n)
+	}
+	fmt.Fprintln(tw)
 	return tw.Flush()
 }
 

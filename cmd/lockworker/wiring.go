@@ -151,6 +151,7 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 		Log:         log,
 		Now:         a.now,
 		Concurrency: cfg.Limits.ConcurrentOrders,
+		ClaimLease:  cfg.LockStore.ClaimLease,
 	}
 	for _, r := range cfg.Regions {
 		// Each region's Easit has a limit of its own.
