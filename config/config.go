@@ -77,6 +77,24 @@ type Limits struct {
 	EasitRequestsPerSecond float64 `yaml:"easit_requests_per_second"`
 	// EasitTimeout is how long one request to Easit may take. Default 30s.
 	EasitTimeout time.Duration `yaml:"easit_timeout"`
+	// RegionTimeout bounds one region's part of a pass: a region whose
+	// systems hang ends on its own while the others go on. Default (0): one
+	// schedule interval, see RegionDeadline.
+	RegionTimeout time.Duration `yaml:"region_timeout"`
+}
+
+// RegionDeadline is limits.region_timeout, or when it is not set the time
+// between two passes of the schedule (the schedule must be valid).
+func (c *Config) RegionDeadline(now time.Time) time.Duration {
+	if c.Limits.RegionTimeout > 0 {
+		return c.Limits.RegionTimeout
+	}
+	schedule, err := cron.ParseStandard(c.Schedule)
+	if err != nil {
+		return 0
+	}
+	next := schedule.Next(now)
+	return schedule.Next(next).Sub(next)
 }
 
 // Region is one region: its Easit GO and its form service.
@@ -359,6 +377,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.EasitTimeout <= 0 {
 		bad("limits.easit_timeout", "must be positive")
+	}
+	if c.Limits.RegionTimeout < 0 {
+		bad("limits.region_timeout", "must not be negative")
 	}
 	if c.LockStore.ClaimLease < time.Second {
 		// The holder renews its claim every third of the lease: a shorter

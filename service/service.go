@@ -76,9 +76,17 @@ type Service struct {
 	cancelPasses context.CancelFunc
 	passes       gosync.WaitGroup
 
-	mu       gosync.Mutex
-	running  string               // the running pass, "" when none
+	mu gosync.Mutex
+	// running holds, by region code, the pass at work on the region: each
+	// region runs one pass at a time, whatever the others do.
+	running  map[string]runningPass
 	lastGood map[string]time.Time // by region code: when its orders were last read
+}
+
+// runningPass is a pass at work on a region.
+type runningPass struct {
+	id      string
+	started time.Time
 }
 
 // New returns a service; now is its clock (time.Now when nil).
@@ -98,6 +106,7 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 		cfg: cfg, schedule: schedule, syncer: syncer, store: store, metrics: metrics, log: log, now: now,
 		stopping:  make(chan struct{}),
 		cancelled: cancelled, cancelPasses: cancelPasses,
+		running:  map[string]runningPass{},
 		lastGood: map[string]time.Time{},
 	}, nil
 }
@@ -167,22 +176,26 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-// scheduledPass runs a pass for the schedule; one that finds another pass
-// running is skipped.
+// scheduledPass runs a pass for the schedule, of every region whose
+// previous pass has finished: a region still at work is skipped, and the
+// others start on time.
 func (s *Service) scheduledPass(ctx context.Context) {
 	_, err := s.Sync(ctx, sync.Options{}, "schedule")
 	var busy *ErrBusy
 	switch {
 	case errors.As(err, &busy):
-		s.log.Info().Str("running", busy.Pass).Msg("scheduled pass skipped: another pass is running")
+		s.log.Info().Str("running", busy.Pass).Msg("scheduled pass skipped: every region's pass is still running")
 	case errors.Is(err, ErrStopping):
 	case err != nil:
 		s.log.Error().Err(err).Msg("scheduled pass")
 	}
 }
 
-// Sync runs one pass now unless another is running (ErrBusy) or the service
-// is stopping (ErrStopping). trigger says who asked, for the metrics.
+// Sync runs one pass now, of the regions opts names (all when none), unless
+// the service is stopping (ErrStopping). A manual pass (trigger "manual")
+// fails with ErrBusy when a region it names is still at work in another
+// pass; a scheduled one leaves such regions out, and fails with ErrBusy only
+// when every region is. trigger says who asked, for the metrics.
 func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (sum sync.Summary, err error) {
 	s.mu.Lock()
 	select {
@@ -191,15 +204,37 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 		return sync.Summary{}, ErrStopping
 	default:
 	}
-	if s.running != "" {
-		running := s.running
-		s.mu.Unlock()
-		return sync.Summary{}, &ErrBusy{Pass: running}
-	}
 	opts.Pass = sync.NewPassID(s.now())
+	var free []string
+	var busy *ErrBusy
+	for _, r := range s.cfg.Regions {
+		if opts.Region != "" && r.Code != opts.Region {
+			continue
+		}
+		if p, ok := s.running[r.Code]; ok {
+			busy = &ErrBusy{Pass: p.id}
+			if trigger == "schedule" {
+				s.log.Warn().Str("region", r.Code).Str("running", p.id).Time("since", p.started).Msg("region skipped by the schedule: its previous pass is still running")
+				if s.metrics != nil {
+					s.metrics.regionSkipped(r.Code)
+				}
+			}
+			continue
+		}
+		free = append(free, r.Code)
+	}
+	if busy != nil && (trigger != "schedule" || len(free) == 0) {
+		s.mu.Unlock()
+		return sync.Summary{}, busy
+	}
+	if opts.Region == "" && len(s.cfg.Regions) > 0 {
+		opts.Regions = free
+	}
 	opts.Stopping = s.stopping
-	opts.RegionDone = s.regionDone
-	s.running = opts.Pass
+	opts.RegionDone = s.regionDone(opts.Pass)
+	for _, code := range free {
+		s.running[code] = runningPass{id: opts.Pass, started: s.now()}
+	}
 	s.passes.Add(1)
 	s.mu.Unlock()
 
@@ -215,7 +250,11 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 			err = fmt.Errorf("pass %s panicked: %v", opts.Pass, v)
 		}
 		s.mu.Lock()
-		s.running = ""
+		for _, code := range free {
+			if s.running[code].id == opts.Pass {
+				delete(s.running, code)
+			}
+		}
 		s.mu.Unlock()
 		s.passes.Done()
 	}()
@@ -228,15 +267,20 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	return sum, nil
 }
 
-// regionDone notes a region's good pass as soon as it is done, so that a
-// long pass elsewhere does not make the region look stale.
-func (s *Service) regionDone(r sync.RegionSummary) {
-	if r.Error != "" {
-		return
+// regionDone returns what notes each region of pass as soon as it is done:
+// it is free for the next pass at once, and its good pass counts, so that a
+// long pass elsewhere neither holds the region nor makes it look stale.
+func (s *Service) regionDone(pass string) func(sync.RegionSummary) {
+	return func(r sync.RegionSummary) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.running[r.Code].id == pass {
+			delete(s.running, r.Code)
+		}
+		if r.Error == "" {
+			s.lastGood[r.Code] = s.now()
+		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.lastGood[r.Code] = s.now()
 }
 
 // record counts a finished pass in the metrics.
@@ -253,8 +297,9 @@ func (s *Service) interval() time.Duration {
 }
 
 // Unready returns why the service is not ready, nothing when it is: the lock
-// store is unreachable, or a region has had no good pass within three
-// schedule intervals (or none yet).
+// store is unreachable, a region has had no good pass within three schedule
+// intervals (or none yet), or a region's pass has run for longer than a
+// schedule interval (and so holds the region's next passes back).
 func (s *Service) Unready(ctx context.Context) []string {
 	var problems []string
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -262,11 +307,16 @@ func (s *Service) Unready(ctx context.Context) []string {
 	if err := s.store.Ping(pingCtx); err != nil {
 		problems = append(problems, fmt.Sprintf("lock store: unreachable: %v", err))
 	}
-	limit := 3 * s.interval()
+	interval := s.interval()
+	limit := 3 * interval
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range s.cfg.Regions {
+		if p, ok := s.running[r.Code]; ok && now.Sub(p.started) > interval {
+			problems = append(problems, fmt.Sprintf("region %s %s: pass %s has been running for %s, longer than a schedule interval (%s): the schedule skips the region until it ends",
+				r.Code, r.Name, p.id, now.Sub(p.started).Round(time.Second), interval))
+		}
 		last, ok := s.lastGood[r.Code]
 		switch {
 		case !ok:

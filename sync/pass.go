@@ -23,17 +23,9 @@ var ErrUnknownRegion = errors.New("unknown region")
 // of one order or one region never stops the others; the summary says what
 // became of each. It returns an error only when the pass could not start.
 func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
-	regions := s.Regions
-	if opts.Region != "" {
-		regions = nil
-		for _, r := range s.Regions {
-			if r.Code == opts.Region {
-				regions = []Region{r}
-			}
-		}
-		if regions == nil {
-			return Summary{}, fmt.Errorf("run pass: %w %q", ErrUnknownRegion, opts.Region)
-		}
+	regions, err := s.chosenRegions(opts)
+	if err != nil {
+		return Summary{}, err
 	}
 
 	started := s.now()
@@ -48,14 +40,30 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	}
 	log.Info().Strs("regions", codes).Bool("dry_run", opts.DryRun).Str("ticket", opts.Ticket).Msg("pass started")
 
-	for _, r := range regions {
-		if stopping(opts.Stopping) {
-			break // the regions not read are read by the next pass
-		}
-		rs := s.runRegion(ctx, log, sum.Pass, r, opts)
-		sum.Regions = append(sum.Regions, rs)
-		if opts.RegionDone != nil {
-			opts.RegionDone(rs)
+	// Every region on its own: at once, each within its own deadline, so
+	// that a region whose systems hang or fail holds no other.
+	done := make([]*RegionSummary, len(regions))
+	var g errgroup.Group
+	for i, r := range regions {
+		g.Go(func() error {
+			if stopping(opts.Stopping) {
+				return nil // the regions not read are read by the next pass
+			}
+			regionCtx, cancel := context.WithTimeoutCause(ctx, s.regionTimeout(),
+				fmt.Errorf("the region's pass took longer than its deadline of %s", s.regionTimeout()))
+			defer cancel()
+			rs := s.runRegion(regionCtx, log, sum.Pass, r, opts)
+			done[i] = &rs
+			if opts.RegionDone != nil {
+				opts.RegionDone(rs)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // runRegion never fails: a region's failure is in its summary.
+	for _, rs := range done {
+		if rs != nil {
+			sum.Regions = append(sum.Regions, *rs)
 		}
 	}
 	sum.Duration = s.now().Sub(started)
@@ -84,6 +92,37 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 		}
 	}
 	return sum, nil
+}
+
+// chosenRegions returns the regions opts asks for, in the configured order:
+// all of them, the one of opts.Region, or those of opts.Regions.
+func (s *Syncer) chosenRegions(opts Options) ([]Region, error) {
+	if opts.Region == "" && opts.Regions == nil {
+		return s.Regions, nil
+	}
+	want := slices.Clone(opts.Regions)
+	if opts.Region != "" {
+		want = append(want, opts.Region)
+	}
+	var regions []Region
+	for _, r := range s.Regions {
+		if slices.Contains(want, r.Code) {
+			regions = append(regions, r)
+		}
+	}
+	for _, code := range want {
+		if !slices.ContainsFunc(regions, func(r Region) bool { return r.Code == code }) {
+			return nil, fmt.Errorf("run pass: %w %q", ErrUnknownRegion, code)
+		}
+	}
+	return regions, nil
+}
+
+func (s *Syncer) regionTimeout() time.Duration {
+	if s.RegionTimeout > 0 {
+		return s.RegionTimeout
+	}
+	return defaultRegionTimeout
 }
 
 // holds reports whether a region of the pass had the ticket in its view (a

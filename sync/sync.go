@@ -115,11 +115,16 @@ type Syncer struct {
 	// claim another process holds up to three times it, long enough for a
 	// dead holder's claim to run out. defaultClaimLease when zero.
 	ClaimLease time.Duration
+	// RegionTimeout bounds one region's part of a pass, so that a region
+	// whose systems hang ends on its own while the others go on;
+	// defaultRegionTimeout when zero.
+	RegionTimeout time.Duration
 }
 
 const (
-	defaultConcurrency = 4
-	defaultClaimLease  = 15 * time.Second
+	defaultConcurrency   = 4
+	defaultClaimLease    = 15 * time.Second
+	defaultRegionTimeout = 2 * time.Minute
 )
 
 // Options narrow a pass.
@@ -129,11 +134,14 @@ type Options struct {
 	// Stopping, when closed, stops the pass from starting more orders: those
 	// not yet started are left for the next pass, those under way finish.
 	Stopping <-chan struct{}
-	// RegionDone, when set, is called as each region is done, before the
-	// pass goes on to the next.
+	// RegionDone, when set, is called as each region is done; the regions
+	// run at once, so it may be called from several goroutines at a time.
 	RegionDone func(RegionSummary)
 	// Region, when set, is the code of the only region to read.
 	Region string
+	// Regions, when not nil, are the codes of the only regions to read
+	// (with Region, if set).
+	Regions []string
 	// Ticket, when set, is the only ticket to handle.
 	Ticket string
 	// DryRun decides and reports but changes nothing anywhere.
