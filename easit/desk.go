@@ -76,6 +76,10 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // view's order. It fails when the view holds a configured label on more than
 // one column (see CheckView).
 //
+// A view that lacks a configured column is an error wrapping a
+// MissingColumnError, so that no order is judged without it (a misspelt
+// column would send every order to manual handling).
+//
 // A ticket's ID is the first non-empty content of the ticket column, else its
 // first non-empty rawValue; its Status the first non-null content of the
 // status column, in Unicode NFC as the kinds are. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
@@ -86,8 +90,12 @@ func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	if err := d.checkLabelsUnique(view.Columns); err != nil {
-		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+	// A view that lists no columns and holds no items gives nothing to
+	// check, and nothing to act on.
+	if len(view.Columns) > 0 || len(view.Items) > 0 {
+		if err := d.checkColumns(view.Columns); err != nil {
+			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+		}
 	}
 	tickets := make([]lockworker.Ticket, 0, len(view.Items))
 	for _, it := range view.Items {
@@ -200,26 +208,51 @@ func (d *Desk) Ping(ctx context.Context) error {
 	return nil
 }
 
+// CheckImportHandler runs the import handler with no item at all (POST
+// /items with an empty itemToImport): Easit answers an error for a handler
+// it does not know, and an import of nothing touches no ticket.
+func (d *Desk) CheckImportHandler(ctx context.Context) error {
+	if _, err := d.client.Import(ctx, ImportRequest{Handler: d.importHandler}); err != nil {
+		return fmt.Errorf("check Easit: run import handler %q with no item: %w", d.importHandler, err)
+	}
+	return nil
+}
+
 // CheckView reads the first page of the view with the API key, as Tickets
-// will. It also checks that the view has the columns without which no order
-// can be carried out, since a misnamed column would otherwise send every
-// order to manual handling, and that no configured label is on two columns.
+// will, and checks that the view has every configured column, each on one
+// column only.
 func (d *Desk) CheckView(ctx context.Context) error {
 	page, err := d.client.ListItems(ctx, ListOptions{View: d.view, Page: 1, PageSize: 1})
 	if err != nil {
 		return fmt.Errorf("check Easit: read view %q with the API key: %w", d.view, err)
 	}
-	if err := d.checkLabelsUnique(page.Columns); err != nil {
+	if err := d.checkColumns(page.Columns); err != nil {
 		return fmt.Errorf("check Easit: %w", err)
 	}
-	have := make(map[string]bool, len(page.Columns))
-	for _, c := range page.Columns {
+	return nil
+}
+
+// MissingColumnError means that the view lacks a configured column.
+type MissingColumnError struct{ View, Column string }
+
+func (e *MissingColumnError) Error() string {
+	return fmt.Sprintf("view %q has no column %q", e.View, e.Column)
+}
+
+// checkColumns checks that columns hold every configured column, and each
+// on one column only.
+func (d *Desk) checkColumns(columns []Column) error {
+	if err := d.checkLabelsUnique(columns); err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(columns))
+	for _, c := range columns {
 		have[norm.NFC.String(c.Name)] = true
 	}
 	f := d.fields
-	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.FormRef, f.Created} {
+	for _, name := range []string{f.Ticket, f.Status, f.Kind, f.Personnummer, f.Reporter, f.ReporterHSAID, f.FormRef, f.Created} {
 		if !have[name] {
-			return fmt.Errorf("check Easit: view %q has no column %q", d.view, name)
+			return &MissingColumnError{View: d.view, Column: name}
 		}
 	}
 	return nil

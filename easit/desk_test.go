@@ -350,3 +350,37 @@ func TestDeskPingAndCheckView(t *testing.T) {
 		})
 	}
 }
+
+// Each read of the view checks its columns: a view that lacks a configured
+// column gives no tickets at all, so that none is judged without it.
+func TestTicketsOfAViewLackingAColumnAreAnError(t *testing.T) {
+	t.Parallel()
+	srv := easittest.NewServer(easittest.Config{APIKey: testKey})
+	defer srv.Close()
+	srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad", Kind: "Låsa inloggning", Personnummer: "199908072391", FormRef: "F-55", Created: time.Now()})
+	desk := easit.NewDesk(easit.NewClient(srv.URL(), testKey), "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{Personnummer: "Personnr"})
+	tickets, err := desk.Tickets(t.Context())
+	var missing *easit.MissingColumnError
+	if !errors.As(err, &missing) || missing.Column != "Personnr" || tickets != nil {
+		t.Errorf("Tickets = %d tickets, %v; want none and a MissingColumnError naming Personnr", len(tickets), err)
+	}
+}
+
+// The import handler is checked with an import of nothing: a handler Easit
+// does not know is an error, and no ticket is touched either way.
+func TestCheckImportHandlerTouchesNoTicket(t *testing.T) {
+	t.Parallel()
+	srv := easittest.NewServer(easittest.Config{APIKey: testKey})
+	defer srv.Close()
+	srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad", Kind: "Låsa inloggning", FormRef: "F-55", Created: time.Now()})
+	for handler, wantErr := range map[string]string{"VIS-1177-uppdatera": "", "VIS-1177-uppdatra": `No import handler with identifier "VIS-1177-uppdatra"`} {
+		desk := easit.NewDesk(easit.NewClient(srv.URL(), testKey), "VIS-1177-las", handler, easit.Fields{})
+		err := desk.CheckImportHandler(t.Context())
+		if (wantErr == "" && err != nil) || (wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr))) {
+			t.Errorf("CheckImportHandler of %s = %v, want %q", handler, err, wantErr)
+		}
+	}
+	if n := srv.Updates("55"); n != 0 || srv.Status("55") != "Registrerad" || len(srv.Comments("55")) != 0 {
+		t.Errorf("the checks touched ticket 55: %d updates, status %s", n, srv.Status("55"))
+	}
+}

@@ -61,7 +61,7 @@ type importItemJSON struct {
 // answer together with an *ItemError for the first such item, in the order
 // sent.
 func (c *Client) Import(ctx context.Context, req ImportRequest) (*ImportResponse, error) {
-	body := importRequestJSON{Handler: req.Handler}
+	body := importRequestJSON{Handler: req.Handler, Items: []importItemJSON{}}
 	uids := make(map[string]bool, len(req.Items))
 	for i, it := range req.Items {
 		if it.UID == "" || uids[it.UID] {

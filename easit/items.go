@@ -181,15 +181,15 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 	for n := 1; ; n++ {
 		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		switch {
 		case page.Page != n:
-			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+			return nil, nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
 		if n == 1 {
@@ -197,7 +197,7 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				return nil, nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}

@@ -185,13 +185,16 @@ func (s *Store) RenewUpdate(ctx context.Context, region, ticket string, round in
 // ReleaseUpdate gives back this Store's claim on a ticket's pending update
 // at round after a failure to send it, why, and records the attempt in the
 // ticket's history. The attempt's end is marked: a view read after it
-// shows whether the update arrived.
+// shows whether the update arrived. An entry confirmed meanwhile is left as
+// it is.
 func (s *Store) ReleaseUpdate(ctx context.Context, region, ticket string, round int, why string) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row, found, err := lockedEntry(tx, region, ticket)
-		if err != nil || !found || row.Round != round {
+		if err != nil || !found || row.Round != round || row.ConfirmedAt.Valid {
+			// Confirmed meanwhile (another process saw the update
+			// arrive): the attempt did not fail after all.
 			return err
 		}
 		mark, now, err := s.step(tx)

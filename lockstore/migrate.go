@@ -2,6 +2,7 @@ package lockstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -161,3 +162,40 @@ func (s *Store) checkVersion(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Check checks, creating and migrating nothing, that the lock store is there
+// and reachable, at SchemaVersion, durable, and writable: it takes the write
+// lock with a write that it rolls back.
+func Check(ctx context.Context, driver, dsn string, opts Options) error {
+	if driver == driverSQLite {
+		if err := sqliteExists(dsn); err != nil {
+			return fmt.Errorf("check the sqlite lock store: %w", err)
+		}
+	}
+	s, err := connect(ctx, driver, dsn, opts, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.checkVersion(ctx); err != nil {
+		return fmt.Errorf("check the %s lock store: %w", driver, err)
+	}
+	if err := s.checkDurable(ctx); err != nil {
+		return fmt.Errorf("check the %s lock store: %w", driver, err)
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("UPDATE store_clock SET tick = tick WHERE id = 1").Error; err != nil {
+			return err
+		}
+		return errProbe
+	})
+	if !errors.Is(err, errProbe) {
+		return fmt.Errorf("check the %s lock store: write to it: %w", driver, err)
+	}
+	return nil
+}
+
+// errProbe rolls back Check's write.
+var errProbe = errors.New("a probe, rolled back")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
@@ -148,5 +149,34 @@ func testReaderWritesNothing(t *testing.T, b backend) {
 	}
 	if err := reader.RecordPass(ctx, lockworker.PassRecord{ID: "p", StartedAt: start, FinishedAt: start}); err == nil {
 		t.Error("a read-only store recorded a pass")
+	}
+}
+
+func testCheck(t *testing.T, b backend) {
+	ctx := t.Context()
+	opts := lockstore.Options{}
+	if err := lockstore.Check(ctx, b.driver, b.freshDSN(t), opts); !errors.Is(err, lockstore.ErrNoStore) {
+		t.Errorf("Check of no store: %v, want ErrNoStore", err)
+	}
+	older := b.freshDSN(t)
+	b.olderStore(t, older)
+	if err := lockstore.Check(ctx, b.driver, older, opts); !errors.Is(err, lockstore.ErrSchemaVersion) {
+		t.Errorf("Check of an older store: %v, want ErrSchemaVersion", err)
+	}
+	current := b.freshDSN(t)
+	s := b.open(t, current, &clock{now: start})
+	before := mark(t, s)
+	if err := lockstore.Check(ctx, b.driver, current, opts); err != nil {
+		t.Errorf("Check of a store at this version: %v", err)
+	}
+	if after := mark(t, s); after != before {
+		t.Errorf("Check moved the store's clock from %d to %d: its write was not rolled back", before, after)
+	}
+	if b.driver == "postgres" {
+		// A database that refuses writes (a standby, a role without the
+		// grant) is found out.
+		if err := lockstore.Check(ctx, b.driver, current+"&default_transaction_read_only=on", opts); err == nil || !strings.Contains(err.Error(), "write to it") {
+			t.Errorf("Check of a read-only session: %v, want a failed write", err)
+		}
 	}
 }

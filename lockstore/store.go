@@ -207,16 +207,18 @@ func postgresConn(dsn string, opts Options, readOnly bool) (*sql.DB, error) {
 
 // prepare checks that the database is durable, and migrates it.
 func (s *Store) prepare(ctx context.Context) error {
-	var err error
-	if s.driver == driverSQLite {
-		err = s.checkSQLiteDurable(ctx)
-	} else {
-		err = s.checkPostgresDurable(ctx)
-	}
-	if err != nil {
+	if err := s.checkDurable(ctx); err != nil {
 		return err
 	}
 	return s.Migrate(ctx)
+}
+
+// checkDurable refuses a database whose commits would not be durable.
+func (s *Store) checkDurable(ctx context.Context) error {
+	if s.driver == driverSQLite {
+		return s.checkSQLiteDurable(ctx)
+	}
+	return s.checkPostgresDurable(ctx)
 }
 
 // Close closes the connections to the database.

@@ -49,6 +49,7 @@ func runStoreSuite(t *testing.T, b backend) {
 		{"reopening keeps the data and the schema", testReopen},
 		{"an older store is migrated in place with nothing lost", testMigrateAnOlderStore},
 		{"a reader creates, migrates and writes nothing", testReaderWritesNothing},
+		{"Check finds a missing, older or current store, and writes nothing", testCheck},
 		{"a closed store reports errors naming the operation", testClosed},
 		{"stores opening together share one schema", testOpenRace},
 		{"of stores racing to record, one wins", testRecordRaces},

@@ -118,6 +118,11 @@ func (m *Metrics) observePass(sum sync.Summary, trigger string, now time.Time) {
 		}
 		m.lastSuccess.WithLabelValues(r.Code).Set(float64(now.UnixNano()) / 1e9)
 		for _, o := range r.Orders {
+			// A deferred order, or a ticket asked for that needed nothing,
+			// got no outcome in this pass.
+			if o.Outcome == "" || o.Action == sync.ActionDeferred {
+				continue
+			}
 			m.orders.WithLabelValues(r.Code, string(o.Kind), string(o.Outcome), string(o.Reason)).Inc()
 		}
 	}

@@ -588,6 +588,27 @@ func TestTheMatrixALockStoreThatFails(t *testing.T) {
 		w.tally(o)
 	})
 
+	t.Run("reading the store's clock: the region is not read, nothing written", func(t *testing.T) {
+		t.Parallel()
+		w := setup(t)
+		store := newFaultyStore(w.store)
+		w.syncer.Store = store
+		o := w.place("07", "55", adult)
+		store.fail("Mark", unreachable)
+
+		sum := w.pass()
+		if got := sum.FailedRegions(); len(got) != 2 || !strings.Contains(sum.Regions[0].Error, "read the lock store's clock") {
+			t.Errorf("failed regions %v (%q), want both, for the store's clock", got, sum.Regions[0].Error)
+		}
+		w.expectState(untouched, o)
+
+		store.heal()
+		expectResults(t, w.nextPass(), lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionDecided, o)
+		w.expectState(done, o)
+		w.rests(o)
+		w.tally(o)
+	})
+
 	t.Run("recording the pass: it is logged, and the next pass is recorded", func(t *testing.T) {
 		t.Parallel()
 		w := setup(t)
@@ -701,6 +722,31 @@ func TestAClaimIsTiedToItsHoldersLife(t *testing.T) {
 			t.Errorf("the other process: %s (%s), want none: the holder sent it", res.Action, res.Why)
 		}
 		expectResults(t, <-first, lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionDecided, o)
+		w.expectState(done, o)
+		w.tally(o)
+	})
+	t.Run("a holder that cannot renew its claim stops sending", func(t *testing.T) {
+		t.Parallel()
+		w := setupVariant(t, variant{claimLease: lease, realClaims: true})
+		store := newFaultyStore(w.store)
+		w.syncer.Store = store
+		o := w.place("07", "55", adult)
+		e := w.regions["07"].easit
+		e.SetFault(func(c easittest.Call) *easittest.Fault {
+			if c.Op != easit.OpImport {
+				return nil
+			}
+			return &easittest.Fault{Delay: lease * 3 / 2} // longer than the claim can last unrenewed
+		})
+		store.fail("RenewUpdate", unreachable)
+		res := result(t, w.pass(), "07", "55")
+		if res.Outcome != lockworker.OutcomeError || !strings.Contains(res.Error, "the claim on the update was lost") {
+			t.Errorf("the pass whose claim could not be renewed: %s (%s), want an error saying the claim was lost", res.Outcome, res.Error)
+		}
+		w.expectState(recorded, o) // the send was cancelled before Easit carried it out
+		store.heal()
+		e.SetFault(nil)
+		expectResults(t, w.pass(), lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionResent, o)
 		w.expectState(done, o)
 		w.tally(o)
 	})

@@ -680,3 +680,29 @@ func TestAHungRegionHoldsOnlyItself(t *testing.T) {
 		}
 	}
 }
+
+// A region whose view lacks a configured column (say, a misspelt
+// fields.personnummer) is a failed region: none of its orders is judged,
+// and none goes to manual handling for want of the column.
+func TestARegionWhoseViewLacksAColumnFails(t *testing.T) {
+	t.Parallel()
+	w := setup(t)
+	w.accounts(adult, otherAdult)
+	w.add("07", w.lockOrder("07", "55", adult))
+	w.add("12", w.lockOrder("12", "101", otherAdult))
+	r := w.regions["07"]
+	w.syncer.Regions[0].Tickets = easit.NewDesk(easit.NewClient(r.easit.URL(), apiKey), "VIS-1177-las", "VIS-1177-uppdatera",
+		easit.Fields{Personnummer: "Personnr"})
+
+	sum := w.pass()
+	if got := sum.FailedRegions(); len(got) != 1 || got[0] != "07" || !strings.Contains(sum.Regions[0].Error, `has no column "Personnr"`) {
+		t.Errorf("failed regions %v (%q), want 07 naming the column", got, sum.Regions[0].Error)
+	}
+	if n := len(r.easit.Comments("55")); n != 0 || r.easit.Status("55") != statuses.Open {
+		t.Errorf("ticket 07/55 got %d comments and status %s, want none and open", n, r.easit.Status("55"))
+	}
+	if !strings.Contains(w.logs.String(), `"region":"07","error":"read the tickets of view \"VIS-1177-las\": view \"VIS-1177-las\" has no column \"Personnr\""`) {
+		t.Error("the logs do not say why region 07 failed")
+	}
+	w.expect(sum, "12", "101", lockworker.OutcomeResolved, lockworker.ReasonNone)
+}

@@ -142,7 +142,9 @@ type Options struct {
 	// Regions, when not nil, are the codes of the only regions to read
 	// (with Region, if set).
 	Regions []string
-	// Ticket, when set, is the only ticket to handle.
+	// Ticket, when set, is the only ticket to handle; the summary says so
+	// when no region read holds it (Summary.MissingTicket), and says why
+	// when one does but it needs nothing.
 	Ticket string
 	// DryRun decides and reports but changes nothing anywhere.
 	DryRun bool

@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"errors"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -11,9 +13,9 @@ import (
 )
 
 // checkNames are the checks that `check` makes of a region whose order view
-// is view, by the names its lines give them.
-func checkNames(view string) []string {
-	return []string{"easit ping", "easit view " + view, "form service metadata"}
+// is view and import handler handler, by the names its lines give them.
+func checkNames(view, handler string) []string {
+	return []string{"easit ping", "easit view " + view, "easit import handler " + handler, "form service metadata"}
 }
 
 // checkLines reads what `check` prints: the result of each check by region
@@ -28,7 +30,7 @@ func checkLines(t *testing.T, stdout string) map[string]string {
 			t.Errorf("check printed %q, want a region, a check and a result", line)
 			continue
 		}
-		if cols[0] == "configuration" {
+		if cols[0] == "configuration" || cols[0] == "lock store" {
 			continue
 		}
 		results[cols[0]+"/"+cols[1]] = strings.Join(cols[2:], "  ")
@@ -46,8 +48,9 @@ func TestCheck(t *testing.T) {
 	tests := []struct {
 		name   string
 		breaks func(e *env)
-		// view12 is region 12's order view when not VIS-1177-las.
-		view12 string
+		// view12 and handler12 are region 12's order view and import
+		// handler when not VIS-1177-las and VIS-1177-uppdatera.
+		view12, handler12 string
 		// slow marks a case that waits out the 10-second read budget of
 		// SPEC §2, once per failing read.
 		slow bool
@@ -59,7 +62,24 @@ func TestCheck(t *testing.T) {
 		{
 			name:   "a wrong Easit API key",
 			breaks: func(e *env) { e.vars["EASIT_12_KEY"] = "a revoked key" },
-			failed: map[string]string{"easit view VIS-1177-las": "HTTP 401"},
+			failed: map[string]string{"easit view VIS-1177-las": "HTTP 401", "easit import handler VIS-1177-uppdatera": "HTTP 401"},
+		},
+		{
+			name: "an import handler that is misspelt",
+			breaks: func(e *env) {
+				section := "view: VIS-1177-las\n      import_handler: VIS-1177-uppdatera\n    forms:\n      url: " + e.region("12").forms.URL()
+				e.editConfig(section, strings.Replace(section, "VIS-1177-uppdatera", "VIS-1177-uppdatra", 1))
+			},
+			handler12: "VIS-1177-uppdatra",
+			failed:    map[string]string{"easit import handler VIS-1177-uppdatra": `No import handler with identifier "VIS-1177-uppdatra"`},
+		},
+		{
+			name: "a column name the view does not have",
+			breaks: func(e *env) {
+				section := "import_handler: VIS-1177-uppdatera\n    forms:\n      url: " + e.region("12").forms.URL()
+				e.editConfig(section, strings.Replace(section, "\n    forms:", "\n      fields: {personnummer: Personnr}\n    forms:", 1))
+			},
+			failed: map[string]string{"easit view VIS-1177-las": `view "VIS-1177-las" has no column "Personnr"`},
 		},
 		{
 			name: "a configured label on two columns of the view",
@@ -89,7 +109,8 @@ func TestCheck(t *testing.T) {
 			slow:   true,
 			// The client keeps the last answer, not the last network
 			// error, so the line says only that the budget was spent.
-			failed: map[string]string{"easit ping": "read budget of 10s spent", "easit view VIS-1177-las": "read budget of 10s spent"},
+			failed: map[string]string{"easit ping": "read budget of 10s spent", "easit view VIS-1177-las": "read budget of 10s spent",
+				"easit import handler VIS-1177-uppdatera": "connection refused"},
 		},
 	}
 	for _, tt := range tests {
@@ -99,6 +120,9 @@ func TestCheck(t *testing.T) {
 				t.Skip("waits out the read budget of 10 seconds")
 			}
 			e := setup(t)
+			if res := e.run("migrate"); res.code != exitOK {
+				t.Fatalf("migrate = %d; stderr:\n%s", res.code, res.stderr)
+			}
 			tt.breaks(e)
 
 			res := e.run("check")
@@ -112,10 +136,10 @@ func TestCheck(t *testing.T) {
 			results := checkLines(t, res.stdout)
 			view12 := cmp.Or(tt.view12, "VIS-1177-las")
 			want := map[string]string{} // by region and check: ok, or what its failure says
-			for _, name := range checkNames("VIS-1177-las") {
+			for _, name := range checkNames("VIS-1177-las", "VIS-1177-uppdatera") {
 				want["07 Region Kronoberg/"+name] = "ok"
 			}
-			for _, name := range checkNames(view12) {
+			for _, name := range checkNames(view12, cmp.Or(tt.handler12, "VIS-1177-uppdatera")) {
 				want["12 Region Skåne/"+name] = cmp.Or(tt.failed[name], "ok")
 			}
 			for check, w := range want {
@@ -129,10 +153,13 @@ func TestCheck(t *testing.T) {
 					t.Errorf("%s: %q, want FAILED and %q", check, got, w)
 				}
 			}
+			if !regexp.MustCompile(`lock store\s+sqlite\s+ok\s+reachable, writable, schema version`).MatchString(res.stdout) {
+				t.Errorf("check does not say the lock store is ok:\n%s", res.stdout)
+			}
 			if len(results) != len(want) {
 				t.Errorf("check printed %d lines of checks, want %d:\n%s", len(results), len(want), res.stdout)
 			}
-			if n := len(tt.failed); n > 0 && !strings.Contains(res.stderr, "lockworker: "+strconv.Itoa(n)+" of 6 checks failed") {
+			if n := len(tt.failed); n > 0 && !strings.Contains(res.stderr, "lockworker: "+strconv.Itoa(n)+" of 9 checks failed") {
 				t.Errorf("check's standard error %q, want it to say %d checks failed", res.stderr, n)
 			}
 		})
@@ -172,5 +199,19 @@ func TestCheckInvalidConfiguration(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// check finds a lock store that is not there (never migrated), and creates
+// none.
+func TestCheckFindsAMissingLockStore(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	res := e.run("check")
+	if res.code != exitFailed || !regexp.MustCompile(`lock store\s+sqlite\s+FAILED: .*no lock store`).MatchString(res.stdout) {
+		t.Errorf("check with no lock store = %d; stdout:\n%s", res.code, res.stdout)
+	}
+	if _, err := os.Stat(e.dsn); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("check created the lock store (stat: %v)", err)
 	}
 }

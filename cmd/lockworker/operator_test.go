@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -65,13 +66,13 @@ func TestSyncShowsADeferredTicket(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res := e.run("sync", "--region", "07")
+	res := e.run("sync", "--ticket", "55")
 	row := summaryRows(t, res.stdout)["07/55"]
 	if res.code != exitFailed || len(row) < 5 || row[4] != "deferred" ||
 		!strings.Contains(res.stdout, "why: another process is sending the update") || !strings.Contains(res.stdout, "1 deferred") {
 		t.Errorf("sync with 55's update held elsewhere = %d:\n%s\nwant 1, and 55 deferred with why", res.code, res.stdout)
 	}
-	res = e.run("sync", "--region", "07", "--json")
+	res = e.run("sync", "--ticket", "55", "--json")
 	sum := parseSummary(t, res.stdout)
 	if o := sum.Regions[0].Orders; res.code != exitFailed || sum.OK || len(o) != 1 || o[0].Action != "deferred" || o[0].Why == "" {
 		t.Errorf("sync --json with 55's update held elsewhere = %d, %+v; want 55 deferred with why", res.code, sum)
@@ -137,4 +138,27 @@ func TestTicketShowsTheWholeHistory(t *testing.T) {
 	if res := e.run("ticket", "07", "999"); res.code != exitFailed || !strings.Contains(res.stderr, "holds nothing of the ticket") {
 		t.Errorf("ticket 07 999 = %d, stderr %q; want 1 saying the store holds nothing of it", res.code, res.stderr)
 	}
+}
+
+// Over HTTP, a ticket no view holds is 404 with the summary that says so,
+// and a ticket's record is there for the bearer of the admin token.
+func TestServeAnswersOfOneTicket(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.accounts(adult)
+	e.order("07", "55", lockKind, adult)
+	s := e.serve()
+	e.eventually(10*time.Second, "ticket 07/55 is confirmed", func() (bool, string) {
+		code, body := s.do(http.MethodGet, "/tickets/07/55", "Bearer "+s.token)
+		return code == http.StatusOK && strings.Contains(body, `"pending":false`),
+			fmt.Sprintf("GET /tickets/07/55 = %d %s", code, body)
+	})
+	if code, _ := s.get("/tickets/07/55"); code != http.StatusUnauthorized {
+		t.Errorf("GET /tickets/07/55 without the token = %d, want 401", code)
+	}
+	e.eventually(10*time.Second, "POST /sync?ticket=999 is answered 404", func() (bool, string) {
+		code, body := s.post("/sync?ticket=999", "Bearer "+s.token)
+		return code == http.StatusNotFound && strings.Contains(body, `"missing_ticket":"999"`) && strings.Contains(body, `"ok":false`),
+			fmt.Sprintf("POST /sync?ticket=999 = %d %s", code, body) // 409 while a scheduled pass runs
+	})
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"time"
+
 	"github.com/spf13/cobra"
 
+	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/service"
 )
 
@@ -25,7 +28,7 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			if err != nil {
 				return err
 			}
-			defer store.Close()
+			defer closeSoon(store, 250*time.Millisecond)
 			log, err := a.newLogger(cfg)
 			if err != nil {
 				return err
@@ -45,5 +48,19 @@ orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 			}
 			return svc.Run(ctx)
 		},
+	}
+}
+
+// closeSoon closes the store, waiting no longer than d: a statement stuck on
+// a store that does not answer must not hold the exit that SIGTERM asked for.
+func closeSoon(store *lockstore.Store, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		_ = store.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
 	}
 }
