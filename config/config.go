@@ -69,9 +69,16 @@ type Policy struct {
 
 // Limits bound what lockworker asks of the regions' systems.
 type Limits struct {
-	// ConcurrentOrders is how many orders of one region are handled at once.
-	// Default 4.
+	// ConcurrentOrders is how many orders of one region read and write at
+	// once (an order waiting for its ticket update's batch counts not).
+	// Default 32.
 	ConcurrentOrders int `yaml:"concurrent_orders"`
+	// FormConcurrency is how many forms of one region are read at once.
+	// Default 16.
+	FormConcurrency int `yaml:"form_concurrency"`
+	// ImportBatch is how many ticket updates go to a region's Easit in one
+	// import. Default 100.
+	ImportBatch int `yaml:"import_batch"`
 	// EasitRequestsPerSecond bounds the requests to each region's Easit,
 	// retries included. Default 10.
 	EasitRequestsPerSecond float64 `yaml:"easit_requests_per_second"`
@@ -193,7 +200,7 @@ func Default() Config {
 		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 15 * time.Second, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour},
-		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
+		Limits:    Limits{ConcurrentOrders: 32, FormConcurrency: 16, ImportBatch: 100, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second},
 		Log:       Log{Level: "info"},
 	}
 }
@@ -377,6 +384,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.EasitTimeout <= 0 {
 		bad("limits.easit_timeout", "must be positive")
+	}
+	if c.Limits.FormConcurrency < 1 || c.Limits.FormConcurrency > 256 {
+		bad("limits.form_concurrency", "must be from 1 to 256, not %d", c.Limits.FormConcurrency)
+	}
+	if c.Limits.ImportBatch < 1 || c.Limits.ImportBatch > 1000 {
+		bad("limits.import_batch", "must be from 1 to 1000, not %d", c.Limits.ImportBatch)
 	}
 	if c.Limits.RegionTimeout < 0 {
 		bad("limits.region_timeout", "must not be negative")

@@ -151,7 +151,11 @@ func (c *Client) ListItems(ctx context.Context, opts ListOptions) (*ItemPage, er
 
 // Limits of ListAllItems.
 const (
-	allItemsPageSize = 100
+	// allItemsPageSize is asked for every page: Easit serves pages of at
+	// most its own largest size whatever is asked, and numbers them by the
+	// size it serves, so that asking for much reads a view in as few pages
+	// as Easit allows.
+	allItemsPageSize = 1000
 	// maxPages bounds a read of a whole view: 100,000 open orders are far more
 	// than any region has, and a server that never ends must not hold a pass.
 	maxPages = 1000
@@ -181,15 +185,15 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 	for n := 1; ; n++ {
 		page, err := c.ListItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		switch {
 		case page.Page != n:
-			return nil, nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
+			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
 		total = page.TotalNumberOfPages
 		if n == 1 {
@@ -197,7 +201,7 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
 			}
 			seen[it.ID] = true
 		}

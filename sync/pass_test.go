@@ -470,8 +470,8 @@ type staleTickets struct {
 	read     *atomic.Bool
 }
 
-func (s staleTickets) Update(ctx context.Context, u lockworker.TicketUpdate) error {
-	return s.desk.Update(ctx, u)
+func (s staleTickets) Update(ctx context.Context, us []lockworker.TicketUpdate) []error {
+	return s.desk.Update(ctx, us)
 }
 
 func (s staleTickets) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {

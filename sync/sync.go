@@ -20,8 +20,11 @@ import (
 type Tickets interface {
 	// Tickets returns every ticket of the region's order view.
 	Tickets(ctx context.Context) ([]lockworker.Ticket, error)
-	// Update sets a ticket's status and appends one comment.
-	Update(ctx context.Context, u lockworker.TicketUpdate) error
+	// Update sets the status of some tickets and appends one comment to
+	// each, in one request (Easit: one import of many items). It returns one
+	// error for each update, nil for those carried out: one that fails never
+	// fails the others.
+	Update(ctx context.Context, us []lockworker.TicketUpdate) []error
 }
 
 // Forms is a region's form service.
@@ -51,8 +54,9 @@ type Store interface {
 	RenewUpdate(ctx context.Context, region, ticket string, round int) (bool, error)
 	// ReleaseUpdate gives the claim back after a failed attempt, why.
 	ReleaseUpdate(ctx context.Context, region, ticket string, round int, why string) error
-	// ConfirmSent confirms an update the ticket system accepted.
-	ConfirmSent(ctx context.Context, region, ticket string, round int) error
+	// ConfirmSentAll confirms updates of a region's tickets that the ticket
+	// system accepted, in one transaction, with one error per update.
+	ConfirmSentAll(ctx context.Context, region string, updates []lockworker.UpdateRef) []error
 	// ConfirmSeen confirms an update that a view read after seen shows; it
 	// fails with lockworker.ErrStaleView for a view read before the decision.
 	ConfirmSeen(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) error
@@ -119,12 +123,20 @@ type Syncer struct {
 	// whose systems hang ends on its own while the others go on;
 	// defaultRegionTimeout when zero.
 	RegionTimeout time.Duration
+	// ImportBatch bounds how many ticket updates of one region go to its
+	// ticket system in one request; defaultImportBatch when zero.
+	ImportBatch int
+	// FormConcurrency bounds how many forms of one region are read at once;
+	// defaultFormConcurrency when zero.
+	FormConcurrency int
 }
 
 const (
-	defaultConcurrency   = 4
-	defaultClaimLease    = 15 * time.Second
-	defaultRegionTimeout = 2 * time.Minute
+	defaultConcurrency     = 32
+	defaultClaimLease      = 15 * time.Second
+	defaultRegionTimeout   = 2 * time.Minute
+	defaultImportBatch     = 100
+	defaultFormConcurrency = 16
 )
 
 // Options narrow a pass.
