@@ -111,7 +111,8 @@ type Syncer struct {
 	Log     zerolog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Concurrency bounds how many orders of one region are handled at once;
+	// Concurrency bounds how many orders of one region read and write at
+	// once (an order waiting for its update's batch holds no turn);
 	// defaultConcurrency when zero.
 	Concurrency int
 	// ClaimLease is the lock store's claim lease: the pass renews a claim
