@@ -76,4 +76,14 @@ type TicketUpdate struct {
 	Ticket  string
 	Status  string
 	Comment string
+	// Key names the update in the ticket system's log (Easit's uid of an
+	// imported item): the same for every attempt to send one decision, so
+	// that each attempt can be traced.
+	Key string
+}
+
+// UpdateRef names the ticket update of a ticket's decision at a round.
+type UpdateRef struct {
+	Ticket string
+	Round  int
 }

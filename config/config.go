@@ -102,9 +102,16 @@ type Policy struct {
 
 // Limits bound what lockworker asks of the regions' systems.
 type Limits struct {
-	// ConcurrentOrders is how many orders of one region are handled at once.
-	// Default 4.
+	// ConcurrentOrders is how many orders of one region read and write at
+	// once (an order waiting for its ticket update's batch counts not).
+	// Default 32.
 	ConcurrentOrders int `yaml:"concurrent_orders"`
+	// FormConcurrency is how many forms of one region are read at once.
+	// Default 16.
+	FormConcurrency int `yaml:"form_concurrency"`
+	// ImportBatch is how many ticket updates go to a region's Easit in one
+	// import. Default 100.
+	ImportBatch int `yaml:"import_batch"`
 	// EasitRequestsPerSecond bounds the requests to each region's Easit,
 	// retries included. Default 10.
 	EasitRequestsPerSecond float64 `yaml:"easit_requests_per_second"`
@@ -114,6 +121,24 @@ type Limits struct {
 	// form services; an Easit view read whole may take four times as much.
 	// Default 8388608 (8 MiB), far above a page of open orders or a form.
 	MaxResponseBytes int64 `yaml:"max_response_bytes"`
+	// RegionTimeout bounds one region's part of a pass: a region whose
+	// systems hang ends on its own while the others go on. Default (0): one
+	// schedule interval, see RegionDeadline.
+	RegionTimeout time.Duration `yaml:"region_timeout"`
+}
+
+// RegionDeadline is limits.region_timeout, or when it is not set the time
+// between two passes of the schedule (the schedule must be valid).
+func (c *Config) RegionDeadline(now time.Time) time.Duration {
+	if c.Limits.RegionTimeout > 0 {
+		return c.Limits.RegionTimeout
+	}
+	schedule, err := cron.ParseStandard(c.Schedule)
+	if err != nil {
+		return 0
+	}
+	next := schedule.Next(now)
+	return schedule.Next(next).Sub(next)
 }
 
 // Region is one region: its Easit GO and its form service.
@@ -269,7 +294,7 @@ func Default() Config {
 		LockStore: LockStore{Driver: "sqlite", DSN: "lockworker.db", ClaimLease: 15 * time.Second, ConnectTimeout: 5 * time.Second, StatementTimeout: 10 * time.Second},
 		Schedule:  "@every 2m",
 		Policy:    Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute},
-		Limits:    Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20},
+		Limits:    Limits{ConcurrentOrders: 32, FormConcurrency: 16, ImportBatch: 100, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20},
 		Log:       Log{Level: "info"},
 		Retention: Retention{Audit: Age(5 * 365 * 24 * time.Hour), Passes: Age(90 * 24 * time.Hour)},
 	}
@@ -468,6 +493,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Limits.MaxResponseBytes < 64<<10 {
 		bad("limits.max_response_bytes", "must be at least 65536, not %d", c.Limits.MaxResponseBytes)
+	}
+	if c.Limits.FormConcurrency < 1 || c.Limits.FormConcurrency > 256 {
+		bad("limits.form_concurrency", "must be from 1 to 256, not %d", c.Limits.FormConcurrency)
+	}
+	if c.Limits.ImportBatch < 1 || c.Limits.ImportBatch > 1000 {
+		bad("limits.import_batch", "must be from 1 to 1000, not %d", c.Limits.ImportBatch)
+	}
+	if c.Limits.RegionTimeout < 0 {
+		bad("limits.region_timeout", "must not be negative")
 	}
 	if c.LockStore.ClaimLease < time.Second {
 		// The holder renews its claim every third of the lease: a shorter

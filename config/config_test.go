@@ -119,7 +119,7 @@ func TestParseFillsTheDocumentedDefaults(t *testing.T) {
 	if cfg.Policy != (Policy{ChildrenUnder13: "lock", FormMaxAge: 2160 * time.Hour, FormWait: 72 * time.Hour, ClockTolerance: 5 * time.Minute}) {
 		t.Errorf("policy = %+v", cfg.Policy)
 	}
-	if cfg.Limits != (Limits{ConcurrentOrders: 4, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20}) || cfg.LockStore.ClaimLease != 15*time.Second {
+	if cfg.Limits != (Limits{ConcurrentOrders: 32, FormConcurrency: 16, ImportBatch: 100, EasitRequestsPerSecond: 10, EasitTimeout: 30 * time.Second, MaxResponseBytes: 8 << 20}) || cfg.LockStore.ClaimLease != 15*time.Second {
 		t.Errorf("limits = %+v, claim lease %s", cfg.Limits, cfg.LockStore.ClaimLease)
 	}
 	if cfg.Log.Level != "info" || cfg.Admin.Listen != "" {

@@ -31,7 +31,8 @@ limits:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Limits{ConcurrentOrders: 8, EasitRequestsPerSecond: 2.5, EasitTimeout: 20 * time.Second, MaxResponseBytes: Default().Limits.MaxResponseBytes}
+	def := Default().Limits
+	want := Limits{ConcurrentOrders: 8, FormConcurrency: def.FormConcurrency, ImportBatch: def.ImportBatch, EasitRequestsPerSecond: 2.5, EasitTimeout: 20 * time.Second, MaxResponseBytes: def.MaxResponseBytes}
 	if cfg.Limits != want {
 		t.Errorf("limits = %+v, want %+v", cfg.Limits, want)
 	}

@@ -3,7 +3,9 @@ package easit
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lockworker/lockworker"
 	"golang.org/x/text/unicode/norm"
@@ -99,10 +101,6 @@ func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
 	// A view that lists no columns and holds no items gives nothing to
 	// check, and nothing to act on.
 	if len(columns) > 0 || len(tickets) > 0 {
-		// A label on two columns first: it also leaves a label missing.
-		if err := d.checkLabelsUnique(columns); err != nil {
-			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
-		}
 		if err := d.checkColumns(columns); err != nil {
 			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 		}
@@ -181,36 +179,74 @@ func firstNonEmpty(s []string) string {
 	return ""
 }
 
-// Update sets a ticket's status and appends the comment to its log, in one
-// import with a fresh uid. An empty status or comment is left out, so that an
-// update never blanks the status nor appends an empty comment.
+// Update sets the status of each update's ticket and appends its comment to
+// the ticket's log, all in one import (POST /items), each as an item whose
+// uid is the update's Key (a fresh one when it has none). An empty status or
+// comment is left out, so that an update never blanks the status nor appends
+// an empty comment.
 //
-// It is never retried. Its error says whether the update may have reached
-// Easit (Uncertain) or surely did not (Retryable).
-func (d *Desk) Update(ctx context.Context, u lockworker.TicketUpdate) error {
-	props := []ImportProperty{{Name: importID, Content: u.Ticket}}
-	if u.Status != "" {
-		props = append(props, ImportProperty{Name: importStatus, Content: u.Status})
-	}
-	if u.Comment != "" {
-		props = append(props, ImportProperty{Name: importMessage, Content: u.Comment})
-	}
-	req := ImportRequest{
-		Handler: d.importHandler,
-		Items:   []ImportItem{{UID: rand.Text(), Properties: props}},
-	}
-	if _, err := d.client.Import(ctx, req); err != nil {
-		// Say what the failure means for the ticket, for whoever reads
-		// the log: the next pass reads the ticket back either way.
-		switch {
-		case Uncertain(err):
-			return fmt.Errorf("update ticket %s (it may have reached Easit): %w", lockworker.TicketKey(u.Ticket), err)
-		case Retryable(err):
-			return fmt.Errorf("update ticket %s (it did not reach Easit): %w", lockworker.TicketKey(u.Ticket), err)
+// It returns one error per update: nil for an item that Easit carried out,
+// Easit's result for one it did not, and the import's error for every item
+// when the import as a whole failed. It is never retried; an error says
+// whether the update may have reached Easit (Uncertain) or surely did not
+// (Retryable).
+func (d *Desk) Update(ctx context.Context, us []lockworker.TicketUpdate) []error {
+	req := ImportRequest{Handler: d.importHandler}
+	for _, u := range us {
+		props := []ImportProperty{{Name: importID, Content: u.Ticket}}
+		if u.Status != "" {
+			props = append(props, ImportProperty{Name: importStatus, Content: u.Status})
 		}
-		return fmt.Errorf("update ticket %s: %w", lockworker.TicketKey(u.Ticket), err)
+		if u.Comment != "" {
+			props = append(props, ImportProperty{Name: importMessage, Content: u.Comment})
+		}
+		uid := u.Key
+		if uid == "" {
+			uid = rand.Text()
+		}
+		req.Items = append(req.Items, ImportItem{UID: uid, Properties: props})
 	}
-	return nil
+	errs := make([]error, len(us))
+	resp, err := d.client.Import(ctx, req)
+	var itemErr *ItemError
+	if err != nil && !errors.As(err, &itemErr) {
+		for i, u := range us {
+			errs[i] = updateError(u.Ticket, err)
+		}
+		return errs
+	}
+	if err == nil {
+		return errs
+	}
+	// Some items failed: each item's own result decides its ticket.
+	results := make(map[string]ImportItemResult, len(resp.Results))
+	for _, r := range resp.Results {
+		results[r.UID] = r
+	}
+	for i, it := range req.Items {
+		r, ok := results[it.UID]
+		switch {
+		case !ok:
+			errs[i] = updateError(us[i].Ticket, &ItemError{UID: it.UID})
+		case !strings.EqualFold(r.Result, "OK"):
+			errs[i] = updateError(us[i].Ticket, &ItemError{UID: it.UID, Result: r.Result, Message: r.Message})
+		}
+	}
+	return errs
+}
+
+// updateError says what a failure means for the ticket, for whoever reads the
+// log: the next pass reads the ticket back either way.
+func updateError(ticket string, err error) error {
+	// The number as Easit gave it may hold anything; the log shows its key.
+	ticket = lockworker.TicketKey(ticket)
+	switch {
+	case Uncertain(err):
+		return fmt.Errorf("update ticket %s (it may have reached Easit): %w", ticket, err)
+	case Retryable(err):
+		return fmt.Errorf("update ticket %s (it did not reach Easit): %w", ticket, err)
+	}
+	return fmt.Errorf("update ticket %s: %w", ticket, err)
 }
 
 // Ping checks that Easit answers: GET /ping, which needs no key.
@@ -232,16 +268,12 @@ func (d *Desk) CheckImportHandler(ctx context.Context) error {
 }
 
 // CheckView reads the first page of the view with the API key, as Tickets
-// will, and checks that the view has every configured column, and that no
-// configured label is on two columns: a misnamed column would otherwise send
-// every order to manual handling.
+// will, and checks that the view has every configured column, each on one
+// column only.
 func (d *Desk) CheckView(ctx context.Context) error {
 	page, err := d.client.ListItems(ctx, ListOptions{View: d.view, Page: 1, PageSize: 1})
 	if err != nil {
 		return fmt.Errorf("check Easit: read view %q with the API key: %w", d.view, err)
-	}
-	if err := d.checkLabelsUnique(page.Columns); err != nil {
-		return fmt.Errorf("check Easit: %w", err)
 	}
 	if err := d.checkColumns(page.Columns); err != nil {
 		return fmt.Errorf("check Easit: %w", err)
@@ -256,8 +288,12 @@ func (e *MissingColumnError) Error() string {
 	return fmt.Sprintf("view %q has no column %q", e.View, e.Column)
 }
 
-// checkColumns checks that columns hold every configured column.
+// checkColumns checks that columns hold every configured column, and each
+// on one column only.
 func (d *Desk) checkColumns(columns []Column) error {
+	if err := d.checkLabelsUnique(columns); err != nil {
+		return err
+	}
 	have := make(map[string]bool, len(columns))
 	for _, c := range columns {
 		have[norm.NFC.String(c.Name)] = true

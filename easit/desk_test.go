@@ -178,7 +178,7 @@ func TestDeskUpdate(t *testing.T) {
 			desk, srv := setupDesk(t, easit.Fields{})
 			srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad"})
 
-			if err := desk.Update(t.Context(), tt.update); err != nil {
+			if err := desk.Update(t.Context(), []lockworker.TicketUpdate{tt.update})[0]; err != nil {
 				t.Fatal(err)
 			}
 
@@ -219,7 +219,7 @@ func TestDeskUpdateSendsAFreshUIDEachTime(t *testing.T) {
 	})
 	desk := easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})
 	for range 2 {
-		if err := desk.Update(t.Context(), lockworker.TicketUpdate{Ticket: "55", Status: "Löst", Comment: "Klart."}); err != nil {
+		if err := desk.Update(t.Context(), []lockworker.TicketUpdate{{Ticket: "55", Status: "Löst", Comment: "Klart."}})[0]; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -265,7 +265,7 @@ func TestDeskUpdateErrors(t *testing.T) {
 			srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad"})
 			srv.SetFault(func(easittest.Call) *easittest.Fault { return tt.fault })
 
-			err := desk.Update(t.Context(), lockworker.TicketUpdate{Ticket: tt.ticket, Status: "Löst", Comment: "Klart."})
+			err := desk.Update(t.Context(), []lockworker.TicketUpdate{{Ticket: tt.ticket, Status: "Löst", Comment: "Klart."}})[0]
 
 			if err == nil || !strings.Contains(err.Error(), "update ticket "+tt.ticket) {
 				t.Fatalf("Update = %v, want an error naming the ticket", err)

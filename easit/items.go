@@ -157,7 +157,11 @@ func (c *Client) listItems(ctx context.Context, opts ListOptions) (*ItemPage, in
 
 // Limits of ListAllItems.
 const (
-	allItemsPageSize = 100
+	// allItemsPageSize is asked for every page: Easit serves pages of at
+	// most its own largest size whatever is asked, and numbers them by the
+	// size it serves, so that asking for much reads a view in as few pages
+	// as Easit allows.
+	allItemsPageSize = 1000
 	// maxPages bounds a read of a whole view: 100,000 open orders are far more
 	// than any region has, and a server that never ends must not hold a pass.
 	maxPages = 1000
@@ -170,13 +174,20 @@ type View struct {
 }
 
 // ListAllItems reads a whole view, page after page from the first (GET /items
-// for each), and returns its columns and its items in order.
+// for each), and returns its columns and its items.
 //
-// It fails rather than return a view that may be wrong: when a page is not
-// the one asked for, when the number of pages changes between two pages (the
-// view changed while it was read, so an item may have been missed), when an
-// item comes twice, when the view has more than 1000 pages, or when its pages
-// are more than four times the response limit (WithResponseLimit) in all.
+// A view that changes while it is read (another process resolving tickets
+// of a view of open orders) neither fails the read nor makes it skip an item
+// that stayed in the view: when the view holds fewer items than at the page
+// before, the items not yet read may have moved up as many places, so the
+// read steps back as many and skips the items it has already; an item that
+// comes twice is kept once. What came into the view meanwhile may be missed,
+// and is read by the next pass.
+//
+// It fails rather than return a view that may be wrong when a page is not the
+// one asked for, when the view has more than 1000 pages (or needs more than
+// 1000 reads), or when its pages are more than four times the response limit
+// (WithResponseLimit) in all.
 //
 // opts names the view and its sort column; its Page and PageSize are the
 // method's own.
@@ -199,15 +210,22 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)) ([]Column, error) {
 	view := opts.View
 	var columns []Column
-	seen := make(map[string]bool)
-	total := 0
 	var read int64
-	for n := 1; ; n++ {
-		page, size, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
+	seen := make(map[string]bool)
+	next, size, total := 0, 0, -1 // next: where the first item not yet read lies in the view
+	for reads := 1; ; reads++ {
+		if reads > maxPages {
+			return nil, fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
+		}
+		n := 1
+		if size > 0 {
+			n = next/size + 1
+		}
+		page, bytes, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
 			return nil, err
 		}
-		read += int64(size)
+		read += int64(bytes)
 		switch {
 		case read > c.viewLimit:
 			return nil, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
@@ -215,23 +233,31 @@ func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)
 			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
 			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
-		case n > 1 && page.TotalNumberOfPages != total:
-			return nil, fmt.Errorf("easit: list items of view %q: the view changed while it was read (%d pages, then %d)", view, total, page.TotalNumberOfPages)
 		}
-		total = page.TotalNumberOfPages
-		if n == 1 {
+		if reads == 1 {
 			columns = page.Columns
+			size = cmp.Or(page.PageSize, len(page.Items))
 		}
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
-				return nil, fmt.Errorf("easit: list items of view %q: item %s came twice (on page %d)", view, it.ID, n)
+				continue
 			}
 			seen[it.ID] = true
-		}
-		for _, it := range page.Items {
 			each(it)
 		}
-		if n >= total {
+		if size <= 0 {
+			return columns, nil
+		}
+		if total >= 0 && page.TotalNumberOfItems < total {
+			if back := max(next-(total-page.TotalNumberOfItems), 0); back/size+1 < n {
+				next, total = back, page.TotalNumberOfItems
+				continue
+			}
+		}
+		total = page.TotalNumberOfItems
+		next = (n-1)*size + len(page.Items)
+		// A view that gives no number of items ends by its number of pages.
+		if len(page.Items) == 0 || n >= page.TotalNumberOfPages || (total > 0 && next >= total) {
 			return columns, nil
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,7 +191,8 @@ func TestListAllItemsReadsEveryPage(t *testing.T) {
 	if want := []string{"13:2", "13:3", "13:7", "13:9", "13:12"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("items = %v, want %v", ids, want)
 	}
-	if want := []string{"page 1 of 100", "page 2 of 100", "page 3 of 100"}; !reflect.DeepEqual(asked(), want) {
+	// The largest page is asked for; Easit serves its own largest, here 2 items.
+	if want := []string{"page 1 of 1000", "page 2 of 1000", "page 3 of 1000"}; !reflect.DeepEqual(asked(), want) {
 		t.Errorf("asked for %v, want %v", asked(), want)
 	}
 }
@@ -209,18 +211,6 @@ func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 			name:    "the same page again",
 			answer:  func(int) (int, int, string) { return 1, 3, item("13:2") },
 			wantErr: "asked for page 2, got page 1",
-		},
-		{
-			name: "more pages while read",
-			answer: func(asked int) (int, int, string) {
-				return asked, asked + 1, item(fmt.Sprintf("13:%d", asked))
-			},
-			wantErr: "the view changed while it was read (2 pages, then 3)",
-		},
-		{
-			name:    "an item on two pages",
-			answer:  func(asked int) (int, int, string) { return asked, 3, item("13:2") },
-			wantErr: "item 13:2 came twice",
 		},
 		{
 			name:    "no end in sight",
@@ -245,7 +235,7 @@ func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("ListAllItems = %+v, %v; want an error containing %q", view, err, tt.wantErr)
 			}
-			if n := requests.Load(); n > 2 {
+			if n := requests.Load(); n > 2 && tt.name != "no end in sight" {
 				t.Errorf("%d requests, want the read stopped at the first sign of trouble", n)
 			}
 		})
@@ -394,6 +384,56 @@ func TestAFailFastReadIsNotRetriedWhenEasitCannotBeReached(t *testing.T) {
 				t.Errorf("%d attempts, want 1: %q", attempts, obs.get())
 			case !tt.failFast && attempts < 2:
 				t.Errorf("%d attempts, want the read tried again within its budget", attempts)
+			}
+		})
+	}
+}
+
+// A view of open orders shrinks while it is read, as another process resolves
+// tickets on its first page: no item that stayed in the view is missed, and
+// none is returned twice; one that grows gives an item twice, kept once.
+func TestListAllItemsOfAViewThatChangesWhileRead(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name   string
+		change func(view []string) []string // made after page 1 is read
+		want   []string
+	}{
+		{"shrinking", func(v []string) []string { return v[2:] }, []string{"1", "2", "3", "4", "5", "6", "7"}},
+		{"growing", func(v []string) []string { return append([]string{"0"}, v...) }, []string{"1", "2", "3", "4", "5", "6", "7"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			view := []string{"1", "2", "3", "4", "5", "6", "7"}
+			var mu sync.Mutex
+			mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+				var req struct{ Page int }
+				_ = json.Unmarshal(checkRequest(t, r, http.MethodGet, true), &req)
+				mu.Lock()
+				defer mu.Unlock()
+				const size = 3
+				var items []string
+				for i := (req.Page - 1) * size; i < min(req.Page*size, len(view)); i++ {
+					items = append(items, fmt.Sprintf(`{"id":"13:%s","property":[]}`, view[i]))
+				}
+				fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":%d,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
+					strings.Join(items, ","), req.Page, req.Page, size, (len(view)+size-1)/size, len(view))
+				if req.Page == 1 {
+					view = tt.change(view)
+				}
+			})
+			got, err := client.ListAllItems(t.Context(), easit.ListOptions{View: "V"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, it := range got.Items {
+				ids = append(ids, strings.TrimPrefix(it.ID, "13:"))
+			}
+			slices.Sort(ids)
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("items %v, want %v", ids, tt.want)
 			}
 		})
 	}

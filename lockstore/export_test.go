@@ -13,6 +13,9 @@ import (
 // database itself enforces whatever program writes to it.
 func (s *Store) DB() *gorm.DB { return s.db }
 
+// ReadsDB is the pool of the reads outside transactions.
+func (s *Store) ReadsDB() *gorm.DB { return s.reads }
+
 // BuildSQLiteDSN is sqliteDSN, for its table test.
 var BuildSQLiteDSN = sqliteDSN
 

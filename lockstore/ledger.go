@@ -2,6 +2,7 @@ package lockstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -17,7 +18,7 @@ func (s *Store) Ledger(ctx context.Context, region, ticket string) (lockworker.L
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []ledgerRow
-	err := s.db.WithContext(ctx).Where("region = ? AND ticket = ?", region, ticket).Limit(1).Find(&rows).Error
+	err := s.reads.WithContext(ctx).Where("region = ? AND ticket = ?", region, ticket).Limit(1).Find(&rows).Error
 	if err != nil {
 		return lockworker.LedgerEntry{}, false, fmt.Errorf("read the ledger entry of ticket %q of region %q: %w", ticket, region, err)
 	}
@@ -233,6 +234,35 @@ func (s *Store) ConfirmSent(ctx context.Context, region, ticket string, round in
 	return s.confirm(ctx, region, ticket, round, -1, "the ticket system accepted the update")
 }
 
+// ConfirmSentAll is ConfirmSent of several updates of a region's tickets, in
+// one transaction, so that a batch of updates costs one commit. It returns
+// one error per update, nil for each confirmed: an entry not at its round
+// fails alone; a failure of the database fails them all.
+func (s *Store) ConfirmSentAll(ctx context.Context, region string, updates []lockworker.UpdateRef) []error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	errs := make([]error, len(updates))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i, u := range updates {
+			err := s.confirmIn(tx, region, u.Ticket, u.Round, -1, "the ticket system accepted the update")
+			if errors.Is(err, lockworker.ErrConflict) {
+				errs[i] = fmt.Errorf("confirm the update of ticket %q of region %q round %d: %w", u.Ticket, region, u.Round, err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i, u := range updates {
+			errs[i] = fmt.Errorf("confirm the update of ticket %q of region %q round %d: %w", u.Ticket, region, u.Round, err)
+		}
+	}
+	return errs
+}
+
 // ConfirmSeen records that a view of the ticket read after mark seen shows
 // the update of its ledger entry at round. It returns an error wrapping
 // lockworker.ErrStaleView when the view was read before the decision (it
@@ -248,32 +278,37 @@ func (s *Store) confirm(ctx context.Context, region, ticket string, round int, s
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		row, found, err := lockedEntry(tx, region, ticket)
-		switch {
-		case err != nil:
-			return err
-		case !found || row.Round != round:
-			return fmt.Errorf("the ledger entry is not at that round: %w", lockworker.ErrConflict)
-		case row.ConfirmedAt.Valid:
-			return nil
-		case seen >= 0 && row.DecidedMark > int64(seen):
-			return lockworker.ErrStaleView
-		}
-		mark, err := tick(tx)
-		if err != nil {
-			return err
-		}
-		err = tx.Model(&ledgerRow{}).Where("region = ? AND ticket = ? AND round = ?", region, ticket, round).
-			Updates(map[string]any{"confirmed_at": s.now(), "confirmed_mark": mark, "claim_holder": ""}).Error
-		if err != nil {
-			return err
-		}
-		return s.addEvent(tx, row, "", lockworker.EventConfirmed, how)
+		return s.confirmIn(tx, region, ticket, round, seen, how)
 	})
 	if err != nil {
 		return fmt.Errorf("confirm the update of ticket %q of region %q round %d: %w", ticket, region, round, err)
 	}
 	return nil
+}
+
+// confirmIn confirms an update within transaction tx.
+func (s *Store) confirmIn(tx *gorm.DB, region, ticket string, round int, seen lockworker.Mark, how string) error {
+	row, found, err := lockedEntry(tx, region, ticket)
+	switch {
+	case err != nil:
+		return err
+	case !found || row.Round != round:
+		return fmt.Errorf("the ledger entry is not at that round: %w", lockworker.ErrConflict)
+	case row.ConfirmedAt.Valid:
+		return nil
+	case seen >= 0 && row.DecidedMark > int64(seen):
+		return lockworker.ErrStaleView
+	}
+	mark, err := tick(tx)
+	if err != nil {
+		return err
+	}
+	err = tx.Model(&ledgerRow{}).Where("region = ? AND ticket = ? AND round = ?", region, ticket, round).
+		Updates(map[string]any{"confirmed_at": s.now(), "confirmed_mark": mark, "claim_holder": ""}).Error
+	if err != nil {
+		return err
+	}
+	return s.addEvent(tx, row, "", lockworker.EventConfirmed, how)
 }
 
 // addEvent appends a step to the ticket's history, for the round of row.

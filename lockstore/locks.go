@@ -47,7 +47,7 @@ func (s *Store) HasAccount(ctx context.Context, pn lockworker.Personnummer) (boo
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var n int64
-	err := s.db.WithContext(ctx).Model(&accountRow{}).Where("person_hash = ?", s.pn.hash(pn.Reveal())).Count(&n).Error
+	err := s.reads.WithContext(ctx).Model(&accountRow{}).Where("person_hash = ?", s.pn.hash(pn.Reveal())).Count(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("look up account %v: %w", pn, err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) ActiveLock(ctx context.Context, pn lockworker.Personnummer) (loc
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var rows []lockRow
-	err := s.db.WithContext(ctx).Where("person_hash = ? AND lifted_at IS NULL", s.pn.hash(pn.Reveal())).Limit(1).Find(&rows).Error
+	err := s.reads.WithContext(ctx).Where("person_hash = ? AND lifted_at IS NULL", s.pn.hash(pn.Reveal())).Limit(1).Find(&rows).Error
 	if err != nil {
 		return lockworker.Lock{}, false, fmt.Errorf("look up the active lock of %v: %w", pn, err)
 	}

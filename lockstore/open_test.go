@@ -3,6 +3,7 @@ package lockstore_test
 import (
 	"context"
 	"database/sql"
+	"gorm.io/gorm"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -92,24 +93,32 @@ func TestSQLitePragmasOnEveryConnection(t *testing.T) {
 			for name, value := range tt.extra {
 				want[name] = value
 			}
-			db, err := s.DB().DB()
-			if err != nil {
-				t.Fatal(err)
-			}
-			// Connections held at once are distinct connections of the pool.
-			for i := range 3 {
-				conn, err := db.Conn(t.Context())
+			// The one writer connection, and connections of the read pool
+			// held at once, which are distinct connections.
+			for _, pool := range []struct {
+				db        *gorm.DB
+				conns     int
+				queryOnly string
+			}{{s.DB(), 1, "0"}, {s.ReadsDB(), 3, "1"}} {
+				db, err := pool.db.DB()
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer conn.Close()
-				for name, value := range want {
-					var got string
-					if err := conn.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&got); err != nil {
-						t.Fatalf("connection %d: PRAGMA %s: %v", i, name, err)
+				want["query_only"] = pool.queryOnly
+				for i := range pool.conns {
+					conn, err := db.Conn(t.Context())
+					if err != nil {
+						t.Fatal(err)
 					}
-					if got != value {
-						t.Errorf("connection %d: %s = %s, want %s", i, name, got, value)
+					defer conn.Close()
+					for name, value := range want {
+						var got string
+						if err := conn.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&got); err != nil {
+							t.Fatalf("connection %d: PRAGMA %s: %v", i, name, err)
+						}
+						if got != value {
+							t.Errorf("connection %d: %s = %s, want %s", i, name, got, value)
+						}
 					}
 				}
 			}

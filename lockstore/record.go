@@ -34,28 +34,36 @@ func (s *Store) Record(ctx context.Context, d lockworker.Decision) error {
 	if err := validate(d); err != nil {
 		return fail(err)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.advanceLedger(tx, d); err != nil {
-			return err
-		}
-		if !d.Personnummer.IsZero() {
-			if err := s.checkActiveLock(tx, d); err != nil {
-				return err
-			}
-		}
-		if err := s.applyChange(tx, d); err != nil {
-			return err
-		}
-		if err := s.appendAudit(tx, s.auditRowOf(d), d.Personnummer.Reveal()); err != nil {
-			return err
-		}
-		if err := tx.Create(decidedEvent(d)).Error; err != nil {
-			return fmt.Errorf("add to the ticket's history: %w", err)
-		}
-		return nil
-	})
+	var err error
+	if s.group != nil {
+		err = s.group.record(ctx, d)
+	} else {
+		err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error { return s.recordIn(tx, d) })
+	}
 	if err != nil {
 		return fail(err)
+	}
+	return nil
+}
+
+// recordIn makes decision d's writes within transaction tx.
+func (s *Store) recordIn(tx *gorm.DB, d lockworker.Decision) error {
+	if err := s.advanceLedger(tx, d); err != nil {
+		return err
+	}
+	if !d.Personnummer.IsZero() {
+		if err := s.checkActiveLock(tx, d); err != nil {
+			return err
+		}
+	}
+	if err := s.applyChange(tx, d); err != nil {
+		return err
+	}
+	if err := s.appendAudit(tx, s.auditRowOf(d), d.Personnummer.Reveal()); err != nil {
+		return err
+	}
+	if err := tx.Create(decidedEvent(d)).Error; err != nil {
+		return fmt.Errorf("add to the ticket's history: %w", err)
 	}
 	return nil
 }

@@ -81,9 +81,20 @@ type Options struct {
 	// AuditKey keys the audit trail's hash chain (HMAC-SHA256): at least
 	// MinKeyLen bytes. Required.
 	AuditKey []byte
+	// Connections bounds the connections open at once (on SQLite, those of
+	// the read pool; writes have one), all kept open between uses so that
+	// no call has to connect anew; beyond it, calls queue for a connection
+	// rather than crowd the database. Default DefaultConnections.
+	Connections int
 }
 
+// DefaultConnections is the default of Options.Connections.
+const DefaultConnections = 16
+
 func (o Options) withDefaults() Options {
+	if o.Connections <= 0 {
+		o.Connections = DefaultConnections
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -102,7 +113,12 @@ func (o Options) withDefaults() Options {
 // Store is the lock store. Its methods are safe for concurrent use, and any
 // number of Stores, in one process or several, may share one database.
 type Store struct {
-	db     *gorm.DB
+	db *gorm.DB
+	// reads serves the reads outside transactions: on SQLite a pool of
+	// read-only connections beside db, its one writer connection, so that
+	// reads never wait for a write and writers queue in the pool rather
+	// than busy-wait on the file's lock; db itself elsewhere.
+	reads  *gorm.DB
 	driver string
 	clock  func() time.Time
 	lease  time.Duration
@@ -113,6 +129,8 @@ type Store struct {
 	pn *personCipher
 	// auditKey keys the audit trail's chain.
 	auditKey []byte
+	// group commits concurrent decisions together, on SQLite; nil elsewhere.
+	group *commitGroup
 }
 
 // Open connects to the lock store, creating it if need be, and brings its
@@ -169,7 +187,7 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 	}
 	s := &Store{driver: driver, clock: opts.Now, lease: opts.ClaimLease, stmt: opts.StatementTimeout, holder: rand.Text(), pn: pn, auditKey: opts.AuditKey}
 
-	var dialector gorm.Dialector
+	var dialector, readDialector gorm.Dialector
 	switch driver {
 	case driverSQLite:
 		build := sqliteDSN
@@ -184,6 +202,9 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 			return nil, fmt.Errorf("open sqlite lock store: %w", err)
 		}
 		dialector = sqlite.Open(full)
+		if !readOnly {
+			readDialector = sqlite.Open(full + "&_pragma=query_only(1)")
+		}
 	case driverPostgres:
 		conn, err := postgresConn(dsn, opts, readOnly)
 		if err != nil {
@@ -193,6 +214,30 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 	default:
 		return nil, fmt.Errorf("open lock store: unknown driver %q (want %q or %q)", driver, driverSQLite, driverPostgres)
 	}
+	db, err := s.openGorm(dialector, opts.Connections)
+	if err != nil {
+		return nil, fmt.Errorf("open %s lock store: %w", driver, err)
+	}
+	s.db, s.reads = db, db
+	if readDialector != nil {
+		// One writer connection: SQLite has one writer at a time anyway.
+		if sqlDB, err := db.DB(); err == nil {
+			sqlDB.SetMaxOpenConns(1)
+		}
+		if s.reads, err = s.openGorm(readDialector, opts.Connections); err != nil {
+			return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
+		}
+		s.group = &commitGroup{store: s}
+	}
+	if err := s.Ping(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
+	}
+	return s, nil
+}
+
+// openGorm opens gorm on dialector, with at most conns connections, kept
+// open between uses.
+func (s *Store) openGorm(dialector gorm.Dialector, conns int) (*gorm.DB, error) {
 	db, err := gorm.Open(dialector, &gorm.Config{
 		NowFunc: s.now,
 		// gorm's default logger prints failed and slow statements with their
@@ -203,13 +248,15 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 		DisableAutomaticPing: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open %s lock store: %w", driver, err)
+		return nil, err
 	}
-	s.db = db
-	if err := s.Ping(ctx); err != nil {
-		return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	sqlDB.SetMaxOpenConns(conns)
+	sqlDB.SetMaxIdleConns(conns)
+	return db, nil
 }
 
 // postgresConn returns the connection pool of a PostgreSQL DSN, with the
@@ -250,12 +297,18 @@ func (s *Store) checkDurable(ctx context.Context) error {
 
 // Close closes the connections to the database.
 func (s *Store) Close() error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return fmt.Errorf("close lock store: %w", err)
+	pools := []*gorm.DB{s.db}
+	if s.reads != nil && s.reads != s.db {
+		pools = append(pools, s.reads)
 	}
-	if err := sqlDB.Close(); err != nil {
-		return fmt.Errorf("close lock store: %w", err)
+	for _, db := range pools {
+		sqlDB, err := db.DB()
+		if err != nil {
+			return fmt.Errorf("close lock store: %w", err)
+		}
+		if err := sqlDB.Close(); err != nil {
+			return fmt.Errorf("close lock store: %w", err)
+		}
 	}
 	return nil
 }

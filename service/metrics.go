@@ -20,6 +20,7 @@ type Metrics struct {
 	passDuration  *prometheus.HistogramVec
 	lastSuccess   *prometheus.GaugeVec
 	regionFailed  *prometheus.CounterVec
+	regionSkips   *prometheus.CounterVec
 	easitRequests *prometheus.CounterVec
 	formRequests  *prometheus.CounterVec
 }
@@ -51,6 +52,10 @@ func NewMetrics(activeLocks func(ctx context.Context) (int64, error)) *Metrics {
 			Name: "lockworker_region_failures_total",
 			Help: "Passes that could not read the region's orders.",
 		}, []string{"region"}),
+		regionSkips: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "lockworker_region_skipped_total",
+			Help: "Scheduled passes that left the region out because its previous pass was still running.",
+		}, []string{"region"}),
 		easitRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lockworker_easit_requests_total",
 			Help: "HTTP requests to Easit GO, by region, operation and status (0: no answer).",
@@ -72,7 +77,7 @@ func NewMetrics(activeLocks func(ctx context.Context) (int64, error)) *Metrics {
 		}
 		return float64(n)
 	})
-	m.registry.MustRegister(m.orders, m.passes, m.passDuration, m.lastSuccess, m.regionFailed,
+	m.registry.MustRegister(m.orders, m.passes, m.passDuration, m.lastSuccess, m.regionFailed, m.regionSkips,
 		m.easitRequests, m.formRequests, activeLocksGauge)
 	// The runtime's metrics too carry the lockworker_ prefix, as every
 	// metric of the service does.
@@ -95,6 +100,11 @@ func (m *Metrics) FormObserver(region string) func(op string, status int) {
 	return func(op string, status int) {
 		m.formRequests.WithLabelValues(region, op, strconv.Itoa(status)).Inc()
 	}
+}
+
+// regionSkipped counts a scheduled pass that left the region out.
+func (m *Metrics) regionSkipped(region string) {
+	m.regionSkips.WithLabelValues(region).Inc()
 }
 
 // observePass counts what a pass did.

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	gosync "sync"
 	"time"
@@ -138,10 +139,18 @@ type Service struct {
 	cancelPasses context.CancelFunc
 	passes       gosync.WaitGroup
 
-	mu       gosync.Mutex
-	running  string                   // the running pass, "" when none
+	mu gosync.Mutex
+	// running holds, by region code, the pass at work on the region: each
+	// region runs one pass at a time, whatever the others do.
+	running  map[string]runningPass
 	lastGood map[string]time.Time     // by region code: when its orders were last read
 	lastFail map[string]regionFailure // by region code: when and why they last could not be
+}
+
+// runningPass is a pass at work on a region.
+type runningPass struct {
+	id      string
+	started time.Time
 }
 
 // regionFailure is a region's last failed read.
@@ -168,6 +177,7 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 		cfg: cfg, schedule: schedule, syncer: syncer, store: store, metrics: metrics, log: log, now: now,
 		stopping:  make(chan struct{}),
 		cancelled: cancelled, cancelPasses: cancelPasses,
+		running:  map[string]runningPass{},
 		lastGood: map[string]time.Time{},
 		lastFail: map[string]regionFailure{},
 	}, nil
@@ -284,22 +294,26 @@ func (l serverLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// scheduledPass runs a pass for the schedule; one that finds another pass
-// running is skipped.
+// scheduledPass runs a pass for the schedule, of every region whose
+// previous pass has finished: a region still at work is skipped, and the
+// others start on time.
 func (s *Service) scheduledPass(ctx context.Context) {
 	_, err := s.Sync(ctx, sync.Options{}, "schedule")
 	var busy *ErrBusy
 	switch {
 	case errors.As(err, &busy):
-		s.log.Info().Str("running", busy.Pass).Msg("scheduled pass skipped: another pass is running")
+		s.log.Info().Str("running", busy.Pass).Msg("scheduled pass skipped: every region's pass is still running")
 	case errors.Is(err, ErrStopping):
 	case err != nil:
 		s.log.Error().Err(err).Msg("scheduled pass")
 	}
 }
 
-// Sync runs one pass now unless another is running (ErrBusy) or the service
-// is stopping (ErrStopping). trigger says who asked, for the metrics.
+// Sync runs one pass now, of the regions opts names (all when none), unless
+// the service is stopping (ErrStopping). A manual pass (trigger "manual")
+// fails with ErrBusy when a region it names is still at work in another
+// pass; a scheduled one leaves such regions out, and fails with ErrBusy only
+// when every region is. trigger says who asked, for the metrics.
 func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (sum sync.Summary, err error) {
 	s.mu.Lock()
 	select {
@@ -308,19 +322,41 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 		return sync.Summary{}, ErrStopping
 	default:
 	}
-	if s.running != "" {
-		running := s.running
-		s.mu.Unlock()
-		return sync.Summary{}, &ErrBusy{Pass: running}
-	}
 	opts.Pass = sync.NewPassID(s.now())
+	var free []string
+	var busy *ErrBusy
+	for _, r := range s.cfg.Regions {
+		if opts.Region != "" && r.Code != opts.Region {
+			continue
+		}
+		if p, ok := s.running[r.Code]; ok {
+			busy = &ErrBusy{Pass: p.id}
+			if trigger == "schedule" {
+				s.log.Warn().Str("region", r.Code).Str("running", p.id).Time("since", p.started).Msg("region skipped by the schedule: its previous pass is still running")
+				if s.metrics != nil {
+					s.metrics.regionSkipped(r.Code)
+				}
+			}
+			continue
+		}
+		free = append(free, r.Code)
+	}
+	if busy != nil && (trigger != "schedule" || len(free) == 0) {
+		s.mu.Unlock()
+		return sync.Summary{}, busy
+	}
+	if opts.Region == "" && len(s.cfg.Regions) > 0 {
+		opts.Regions = free
+	}
 	opts.Stopping = s.stopping
 	if !opts.DryRun {
 		// A dry run changes nothing, not even what readiness and the
-		// metrics say.
-		opts.RegionDone = s.regionDone
+		// metrics say; its regions are freed when it ends.
+		opts.RegionDone = s.regionDone(opts.Pass)
 	}
-	s.running = opts.Pass
+	for _, code := range free {
+		s.running[code] = runningPass{id: opts.Pass, started: s.now()}
+	}
 	s.passes.Add(1)
 	s.mu.Unlock()
 
@@ -336,7 +372,11 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 			err = fmt.Errorf("pass %s panicked: %v", opts.Pass, v)
 		}
 		s.mu.Lock()
-		s.running = ""
+		for _, code := range free {
+			if s.running[code].id == opts.Pass {
+				delete(s.running, code)
+			}
+		}
 		s.mu.Unlock()
 		s.passes.Done()
 	}()
@@ -351,16 +391,22 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	return sum, nil
 }
 
-// regionDone notes a region's good pass as soon as it is done, so that a
-// long pass elsewhere does not make the region look stale.
-func (s *Service) regionDone(r sync.RegionSummary) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r.Error != "" {
-		s.lastFail[r.Code] = regionFailure{at: s.now(), why: r.Error}
-		return
+// regionDone returns what notes each region of pass as soon as it is done:
+// it is free for the next pass at once, and its good pass counts, so that a
+// long pass elsewhere neither holds the region nor makes it look stale.
+func (s *Service) regionDone(pass string) func(sync.RegionSummary) {
+	return func(r sync.RegionSummary) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.running[r.Code].id == pass {
+			delete(s.running, r.Code)
+		}
+		if r.Error != "" {
+			s.lastFail[r.Code] = regionFailure{at: s.now(), why: r.Error}
+			return
+		}
+		s.lastGood[r.Code] = s.now()
 	}
-	s.lastGood[r.Code] = s.now()
 }
 
 // record counts a finished pass in the metrics.
@@ -382,7 +428,7 @@ type Health struct {
 	// and can write.
 	Store   string
 	Regions []RegionHealth
-	// Running is the pass under way, "" when none.
+	// Running names the passes under way, "" when none.
 	Running string
 }
 
@@ -415,15 +461,24 @@ func (s *Service) Health(ctx context.Context) Health {
 		s.log.Warn().Err(err).Msg("readiness: the lock store cannot write")
 		h.Store = "cannot write"
 	}
-	limit := 3 * s.interval()
+	interval := s.interval()
+	limit := 3 * interval
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h.Running = s.running
+	var running []string
 	for _, r := range s.cfg.Regions {
 		last, ok := s.lastGood[r.Code]
 		rh := RegionHealth{Region: r, LastGood: last, LastFailure: s.lastFail[r.Code].at, Failure: s.lastFail[r.Code].why}
+		p, busy := s.running[r.Code]
+		if busy && !slices.Contains(running, p.id) {
+			running = append(running, p.id)
+		}
 		switch {
+		case busy && now.Sub(p.started) > interval:
+			// The pass that holds the region is what to look at first.
+			rh.Problem = fmt.Sprintf("pass %s has been running for %s, longer than a schedule interval (%s): the schedule skips the region until it ends",
+				p.id, now.Sub(p.started).Round(time.Second), interval)
 		case !ok:
 			rh.Problem = "no good pass yet"
 		case now.Sub(last) > limit:
@@ -431,6 +486,7 @@ func (s *Service) Health(ctx context.Context) Health {
 		}
 		h.Regions = append(h.Regions, rh)
 	}
+	h.Running = strings.Join(running, ", ")
 	return h
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -514,4 +515,68 @@ func TestAStopCancelsAManualPassThatOutlastsTheGrace(t *testing.T) {
 			t.Errorf("the manual pass: %v", err)
 		}
 	})
+}
+
+func TestTheScheduleSkipsOnlyARegionStillAtWork(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	hung, release := make(chan string, 1), make(chan struct{})
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		sum := sync.Summary{Pass: opts.Pass}
+		for _, rs := range summary(opts, nil).Regions {
+			if (opts.Regions != nil && !slices.Contains(opts.Regions, rs.Code)) || (opts.Region != "" && opts.Region != rs.Code) {
+				continue
+			}
+			if rs.Code == "12" {
+				hung <- opts.Pass
+				<-release // 12's systems hang
+			}
+			opts.RegionDone(rs)
+			sum.Regions = append(sum.Regions, rs)
+		}
+		return sum, nil
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+		first <- err
+	}()
+	running := <-hung
+
+	// The next scheduled pass starts on time, in 07 only.
+	e.clock.Advance(3 * time.Minute)
+	if _, err := e.svc.Sync(context.Background(), sync.Options{}, "schedule"); err != nil {
+		t.Fatalf("the next scheduled pass: %v, want it run in 07", err)
+	}
+	passes := e.syncer.passes()
+	if got := passes[len(passes)-1].Regions; !slices.Equal(got, []string{"07"}) {
+		t.Errorf("the next scheduled pass read %v, want [07]", got)
+	}
+	// A manual pass of 07 does not wait for 12; one of 12, or of all, is
+	// turned away naming the pass at work.
+	if _, err := e.svc.Sync(context.Background(), sync.Options{Region: "07"}, "manual"); err != nil {
+		t.Errorf("a manual pass of 07: %v", err)
+	}
+	for _, opts := range []sync.Options{{Region: "12"}, {}} {
+		var busy *service.ErrBusy
+		if _, err := e.svc.Sync(context.Background(), opts, "manual"); !errors.As(err, &busy) || busy.Pass != running {
+			t.Errorf("a manual pass of %q: %v, want busy with pass %s", opts.Region, err, running)
+		}
+	}
+	// Readiness and the metrics say which region is held.
+	status, body := e.do(t, http.MethodGet, "/readyz", "")
+	if status != http.StatusServiceUnavailable || !strings.Contains(body, "region 12 Region Skåne: pass "+running+" has been running for 3m0s") || strings.Contains(body, "region 07") {
+		t.Errorf("readyz = %d %s, want 503 naming 12 alone as held by its pass", status, body)
+	}
+	if _, body := e.do(t, http.MethodGet, "/metrics", ""); !strings.Contains(body, `lockworker_region_skipped_total{region="12"} 1`) {
+		t.Errorf("metrics lack the skipped region:\n%s", body)
+	}
+
+	close(release)
+	if err := <-first; err != nil {
+		t.Errorf("the first pass: %v", err)
+	}
+	if _, err := e.svc.Sync(context.Background(), sync.Options{Region: "12"}, "manual"); err != nil {
+		t.Errorf("a manual pass of 12 once its pass ended: %v", err)
+	}
 }

@@ -505,8 +505,21 @@ func (s *faultyStore) ReleaseUpdate(ctx context.Context, region, ticket string, 
 	return s.call("ReleaseUpdate", func() error { return s.Store.ReleaseUpdate(ctx, region, ticket, round, why) })
 }
 
-func (s *faultyStore) ConfirmSent(ctx context.Context, region, ticket string, round int) error {
-	return s.call("ConfirmSent", func() error { return s.Store.ConfirmSent(ctx, region, ticket, round) })
+func (s *faultyStore) ConfirmSentAll(ctx context.Context, region string, updates []lockworker.UpdateRef) []error {
+	var errs []error
+	err := s.call("ConfirmSent", func() error {
+		errs = s.Store.ConfirmSentAll(ctx, region, updates)
+		return errors.Join(errs...)
+	})
+	if err == nil {
+		return errs
+	}
+	// The fault fails every update of the batch.
+	errs = make([]error, len(updates))
+	for i := range errs {
+		errs[i] = err
+	}
+	return errs
 }
 
 func (s *faultyStore) ConfirmSeen(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) error {
@@ -871,6 +884,78 @@ func TestTheMatrixAPassCancelledWhileAnUpdateIsInFlight(t *testing.T) {
 			w.expectState(done, o)
 			w.rests(o)
 			w.tally(o)
+		})
+	}
+}
+
+func TestTheMatrixABatchOfUpdates(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// fault fails the imports of the first pass; hold holds their
+		// answers back until the pass is cut short instead: the process
+		// killed once Easit had carried the batch out.
+		fault easittest.Fault
+		hold  bool
+		// after is the state of the failing ticket (all of them, when the
+		// whole import fails) right after; next the action of the pass
+		// that follows.
+		after orderState
+		next  sync.Action
+	}{
+		{
+			name:  "one item failing: that ticket alone, sent again",
+			fault: easittest.Fault{ItemResults: map[string]string{"102": "Exception"}, Body: "Ärendet är låst"},
+			after: recorded, next: sync.ActionResent,
+		},
+		{
+			name:  "the whole import failing before it took effect: every ticket sent again",
+			fault: easittest.Fault{Status: http.StatusServiceUnavailable, Body: "Service Unavailable"},
+			after: recorded, next: sync.ActionResent,
+		},
+		{
+			name:  "the process killed mid-batch, after Easit carried it out: confirmed, not sent again",
+			hold:  true,
+			after: told, next: sync.ActionConfirmed,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			held := newHeldAnswers()
+			w := setupVariant(t, variant{easitOptions: []easit.Option{
+				easit.WithTimeout(shortEasitTimeout), easit.WithHTTPClient(&http.Client{Transport: held}),
+			}})
+			orders := w.placeAll("07", 100, testNumbers(t, 5))
+			e := w.regions["07"].easit
+			failing := orders
+			if len(tt.fault.ItemResults) > 0 {
+				failing = orders[2:3]
+			}
+			if tt.hold {
+				held.holding.Store(true)
+			} else {
+				e.SetFault(failImports(tt.fault))
+			}
+
+			sum := w.pass()
+			for _, o := range orders {
+				if slices.Contains(failing, o) {
+					expectResults(t, sum, lockworker.OutcomeError, lockworker.ReasonEasitError, sync.ActionNone, o)
+					w.expectState(tt.after, o)
+				} else {
+					expectResults(t, sum, lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionDecided, o)
+					w.expectState(done, o)
+				}
+			}
+
+			held.holding.Store(false)
+			e.SetFault(nil)
+			sum = w.nextPass()
+			expectResults(t, sum, lockworker.OutcomeResolved, lockworker.ReasonNone, tt.next, failing...)
+			w.expectState(done, orders...)
+			w.rests(orders...)
+			w.tally(orders...)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	gosync "sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -23,17 +24,9 @@ var ErrUnknownRegion = errors.New("unknown region")
 // of one order or one region never stops the others; the summary says what
 // became of each. It returns an error only when the pass could not start.
 func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
-	regions := s.Regions
-	if opts.Region != "" {
-		regions = nil
-		for _, r := range s.Regions {
-			if r.Code == opts.Region {
-				regions = []Region{r}
-			}
-		}
-		if regions == nil {
-			return Summary{}, fmt.Errorf("run pass: %w %q", ErrUnknownRegion, opts.Region)
-		}
+	regions, err := s.chosenRegions(opts)
+	if err != nil {
+		return Summary{}, err
 	}
 
 	started := s.now()
@@ -48,14 +41,30 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	}
 	log.Info().Strs("regions", codes).Bool("dry_run", opts.DryRun).Str("ticket", opts.Ticket).Msg("pass started")
 
-	for _, r := range regions {
-		if stopping(opts.Stopping) {
-			break // the regions not read are read by the next pass
-		}
-		rs := s.runRegion(ctx, log, sum.Pass, r, opts)
-		sum.Regions = append(sum.Regions, rs)
-		if opts.RegionDone != nil {
-			opts.RegionDone(rs)
+	// Every region on its own: at once, each within its own deadline, so
+	// that a region whose systems hang or fail holds no other.
+	done := make([]*RegionSummary, len(regions))
+	var g errgroup.Group
+	for i, r := range regions {
+		g.Go(func() error {
+			if stopping(opts.Stopping) {
+				return nil // the regions not read are read by the next pass
+			}
+			regionCtx, cancel := context.WithTimeoutCause(ctx, s.regionTimeout(),
+				fmt.Errorf("the region's pass took longer than its deadline of %s", s.regionTimeout()))
+			defer cancel()
+			rs := s.runRegion(regionCtx, log, sum.Pass, r, opts)
+			done[i] = &rs
+			if opts.RegionDone != nil {
+				opts.RegionDone(rs)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // runRegion never fails: a region's failure is in its summary.
+	for _, rs := range done {
+		if rs != nil {
+			sum.Regions = append(sum.Regions, *rs)
 		}
 	}
 	sum.Duration = s.now().Sub(started)
@@ -86,6 +95,58 @@ func (s *Syncer) RunOnce(ctx context.Context, opts Options) (Summary, error) {
 	return sum, nil
 }
 
+// chosenRegions returns the regions opts asks for, in the configured order:
+// all of them, the one of opts.Region, or those of opts.Regions.
+func (s *Syncer) chosenRegions(opts Options) ([]Region, error) {
+	if opts.Region == "" && opts.Regions == nil {
+		return s.Regions, nil
+	}
+	want := slices.Clone(opts.Regions)
+	if opts.Region != "" {
+		want = append(want, opts.Region)
+	}
+	var regions []Region
+	for _, r := range s.Regions {
+		if slices.Contains(want, r.Code) {
+			regions = append(regions, r)
+		}
+	}
+	for _, code := range want {
+		if !slices.ContainsFunc(regions, func(r Region) bool { return r.Code == code }) {
+			return nil, fmt.Errorf("run pass: %w %q", ErrUnknownRegion, code)
+		}
+	}
+	return regions, nil
+}
+
+func (s *Syncer) concurrency() int {
+	if s.Concurrency > 0 {
+		return s.Concurrency
+	}
+	return defaultConcurrency
+}
+
+func (s *Syncer) formConcurrency() int {
+	if s.FormConcurrency > 0 {
+		return s.FormConcurrency
+	}
+	return defaultFormConcurrency
+}
+
+func (s *Syncer) importBatch() int {
+	if s.ImportBatch > 0 {
+		return s.ImportBatch
+	}
+	return defaultImportBatch
+}
+
+func (s *Syncer) regionTimeout() time.Duration {
+	if s.RegionTimeout > 0 {
+		return s.RegionTimeout
+	}
+	return defaultRegionTimeout
+}
+
 // holds reports whether a region of the pass had the ticket in its view (a
 // ticket asked for always has a result), or could not be read at all (and
 // so may have it).
@@ -106,8 +167,9 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	started := s.now()
 	log = log.With().Str("region", r.Code).Logger()
 	rs := RegionSummary{Code: r.Code, Name: r.Name}
+	r.Forms = boundedForms{forms: r.Forms, turns: make(chan struct{}, s.formConcurrency())}
 
-	v, tickets, err := s.readView(ctx, r)
+	v, tickets, err := s.readView(ctx, view{region: r})
 	if err != nil {
 		// What Easit said is not lockworker's text: it may hold anything.
 		rs.Error = lockworker.Redact(err.Error())
@@ -122,11 +184,13 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 		}
 	}
 	results := make([]*Result, len(chosen))
+	v.updates = newBatcher(ctx, r, s.Store, s.importBatch())
+	v.slots = make(chan struct{}, s.concurrency())
 	stale := s.handleAll(ctx, log, pass, v, chosen, results, opts)
-
 	if len(stale) > 0 && !stopping(opts.Stopping) {
-		s.handleAgain(ctx, log, pass, r, chosen, stale, results, opts)
+		s.handleAgain(ctx, log, pass, v, chosen, stale, results, opts)
 	}
+	v.updates.close()
 
 	for i, res := range results {
 		if res == nil && opts.Ticket != "" && !stopping(opts.Stopping) {
@@ -150,7 +214,7 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 // indexes stale of chosen from it, each result in its slot of results. A
 // ticket whose view is stale again, or that cannot be read again, is
 // deferred; one gone from the view is no longer the pass's to handle.
-func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, r Region, chosen []lockworker.Ticket, stale []int, results []*Result, opts Options) {
+func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, prev view, chosen []lockworker.Ticket, stale []int, results []*Result, opts Options) {
 	defer func() {
 		for _, i := range stale {
 			if res := results[i]; res != nil && res.Action == ActionDeferred {
@@ -158,7 +222,7 @@ func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass strin
 			}
 		}
 	}()
-	v, fresh, err := s.readView(ctx, r)
+	v, fresh, err := s.readView(ctx, prev)
 	if err != nil {
 		for _, i := range stale {
 			results[i] = deferredResult(chosen[i], "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
@@ -186,8 +250,10 @@ func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass strin
 }
 
 // readView reads the lock store's clock and then the region's view: the view
-// shows every step the store had marked by then.
-func (s *Syncer) readView(ctx context.Context, r Region) (view, []lockworker.Ticket, error) {
+// shows every step the store had marked by then. The view returned is v
+// with the time it was read.
+func (s *Syncer) readView(ctx context.Context, v view) (view, []lockworker.Ticket, error) {
+	r := v.region
 	seen, err := s.Store.Mark(ctx)
 	if err != nil {
 		return view{}, nil, fmt.Errorf("read the lock store's clock: %w", err)
@@ -196,25 +262,37 @@ func (s *Syncer) readView(ctx context.Context, r Region) (view, []lockworker.Tic
 	if err != nil {
 		return view{}, nil, err
 	}
-	return view{region: r, seen: seen}, tickets, nil
+	v.seen = seen
+	return v, tickets, nil
 }
 
-// handleAll handles tickets, a bounded number at a time, each result in its
-// slot of results, and returns the indexes of those whose view was stale.
+// handleAll handles tickets, each result in its slot of results, and
+// returns the indexes of those whose view was stale. At most Concurrency
+// orders at a time read and write (each holds one of v.slots); an order
+// waiting for its update's batch holds none, so that the next batch fills
+// while one is in flight.
 func (s *Syncer) handleAll(ctx context.Context, log zerolog.Logger, pass string, v view, tickets []lockworker.Ticket, results []*Result, opts Options) []int {
 	staleAt := make([]bool, len(tickets))
-	limit := s.Concurrency
-	if limit <= 0 {
-		limit = defaultConcurrency
-	}
 	var g errgroup.Group
-	g.SetLimit(limit)
+	g.SetLimit(s.concurrency() + 2*s.importBatch())
 	for i, t := range tickets {
-		g.Go(func() error {
-			if stopping(opts.Stopping) {
-				return nil // left for the next pass
+		// The orders take their turns in the view's order.
+		acquired := false
+		select {
+		case v.slots <- struct{}{}:
+			acquired = true
+		case <-ctx.Done():
+		}
+		if !acquired || stopping(opts.Stopping) {
+			if acquired {
+				<-v.slots
 			}
-			results[i], staleAt[i] = s.handleSafely(ctx, log, pass, v, t, opts)
+			break // left for the next pass
+		}
+		release := gosync.OnceFunc(func() { <-v.slots })
+		g.Go(func() error {
+			defer release()
+			results[i], staleAt[i] = s.handleSafely(ctx, log, pass, v, t, release, opts)
 			return nil
 		})
 	}
@@ -242,7 +320,7 @@ func stopping(stop <-chan struct{}) bool {
 // a panic becomes the order's error rather than the end of the pass. It
 // reports stale, and logs nothing, for an order whose view was older than a
 // step the store recorded on it.
-func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, opts Options) (res *Result, stale bool) {
+func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass string, v view, t lockworker.Ticket, release func(), opts Options) (res *Result, stale bool) {
 	log = log.With().Str("ticket", t.ID).Logger()
 	defer func() {
 		if p := recover(); p != nil {
@@ -252,7 +330,7 @@ func (s *Syncer) handleSafely(ctx context.Context, log zerolog.Logger, pass stri
 	}()
 	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
 	defer cancel()
-	res, stale = s.handle(ctx, pass, v, t, opts)
+	res, stale = s.handle(ctx, pass, v, t, release, opts)
 	if stale || res == nil {
 		return res, stale
 	}
@@ -322,6 +400,10 @@ type view struct {
 	// seen is the lock store's mark read just before the view: the view
 	// shows every step marked by then.
 	seen lockworker.Mark
+	// updates sends the region's ticket updates in batches.
+	updates *batcher
+	// slots bounds the orders that read and write at once.
+	slots chan struct{}
 }
 
 // errStale means that the order's view is older than a step the store
@@ -330,9 +412,9 @@ var errStale = errors.New("stale view")
 
 // handle carries one ticket through a pass. It returns nil for a ticket the
 // pass does not act on, and stale when the view must be read again.
-func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, opts Options) (*Result, bool) {
+func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.Ticket, release func(), opts Options) (*Result, bool) {
 	for attempt := 1; ; attempt++ {
-		res, err := s.handleOnce(ctx, pass, v, t, opts)
+		res, err := s.handleOnce(ctx, pass, v, t, release, opts)
 		switch {
 		case errors.Is(err, lockworker.ErrConflict) && attempt < maxConflicts:
 			continue
@@ -347,7 +429,9 @@ func (s *Syncer) handle(ctx context.Context, pass string, v view, t lockworker.T
 	}
 }
 
-func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, opts Options) (*Result, error) {
+// handleOnce decides the order, or finishes an earlier decision; release
+// gives the order's slot back, once it waits for its update's batch.
+func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockworker.Ticket, release func(), opts Options) (*Result, error) {
 	r := v.region
 	st := r.Statuses
 	if t.Status != st.Open && t.Status != st.Waiting && t.Status != st.Resolved && t.Status != st.Manual {
@@ -362,7 +446,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 	}
 
 	if found && !entry.Confirmed() {
-		return s.finishPending(ctx, v, t, entry, opts)
+		return s.finishPending(ctx, v, t, entry, release, opts)
 	}
 	if t.Status != st.Open && t.Status != st.Waiting {
 		return nil, nil
@@ -398,7 +482,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 		}
 		return nil, failure(lockworker.ReasonLockStoreError, fmt.Errorf("record the decision: %w", err))
 	}
-	if err := s.sendUpdate(ctx, r, t, d.Round+1, d.Status, d.Comment); err != nil {
+	if err := s.sendUpdate(ctx, v, release, t, d.Round+1, d.Status, d.Comment); err != nil {
 		return nil, err
 	}
 	res.Action = ActionDecided
@@ -409,7 +493,7 @@ func (s *Syncer) handleOnce(ctx context.Context, pass string, v view, t lockwork
 // was not confirmed: if the ticket shows the update, it is confirmed;
 // otherwise the same update is sent again, under a claim that no other
 // process holds. The decision is never made again.
-func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket, e lockworker.LedgerEntry, opts Options) (*Result, error) {
+func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket, e lockworker.LedgerEntry, release func(), opts Options) (*Result, error) {
 	r := v.region
 	res := &Result{Ticket: t.ID, Kind: e.Kind, Outcome: e.Outcome, Reason: e.Reason, Status: e.Status, Comment: e.Comment, Action: ActionNone}
 	switch {
@@ -443,7 +527,7 @@ func (s *Syncer) finishPending(ctx context.Context, v view, t lockworker.Ticket,
 		res.Action, res.Why = ActionDeferred, "another process is sending the update, for longer than this pass waits"
 		return res, nil
 	}
-	if err := s.sendUpdate(ctx, r, t, e.Round, e.Status, e.Comment); err != nil {
+	if err := s.sendUpdate(ctx, v, release, t, e.Round, e.Status, e.Comment); err != nil {
 		return nil, err
 	}
 	res.Action = ActionResent
@@ -493,13 +577,18 @@ func (s *Syncer) awaitClaim(ctx context.Context, region, ticket string, round in
 // claim on its update and renewing it while it waits, and confirms it in the
 // ledger. Should the claim be lost (the store unreachable for most of a
 // lease), the send is cancelled, so that it does not arrive after another
-// process has taken the claim over. The ticket system gets the ticket's
-// number as it gave it; the store knows the ticket by its ID.
-func (s *Syncer) sendUpdate(ctx context.Context, r Region, t lockworker.Ticket, round int, status, comment string) error {
+// process has taken the claim over. The update goes in the region's next
+// batch; release gives the order's slot back while it waits. The ticket
+// system gets the ticket's number as it gave it; the store knows the ticket
+// by its ID.
+func (s *Syncer) sendUpdate(ctx context.Context, v view, release func(), t lockworker.Ticket, round int, status, comment string) error {
+	r := v.region
 	ticket := t.ID
 	sendCtx, cancel := context.WithCancelCause(ctx)
 	stopRenewing := s.keepClaim(sendCtx, cancel, r.Code, ticket, round)
-	err := r.Tickets.Update(sendCtx, lockworker.TicketUpdate{Ticket: t.UpdateID(), Status: status, Comment: comment})
+	release()
+	sent := v.updates.send(sendCtx, ticket, lockworker.TicketUpdate{Ticket: t.UpdateID(), Status: status, Comment: comment, Key: updateKey(r.Code, ticket, round)}, round)
+	err := sent.sent
 	stopRenewing()
 	if cause := context.Cause(sendCtx); err != nil && cause != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%w (%w)", err, cause)
@@ -516,7 +605,7 @@ func (s *Syncer) sendUpdate(ctx context.Context, r Region, t lockworker.Ticket, 
 		}
 		return failure(lockworker.ReasonEasitError, fmt.Errorf("update the ticket: %w", err))
 	}
-	if err := s.Store.ConfirmSent(storeCtx, r.Code, ticket, round); err != nil {
+	if err := sent.confirmed; err != nil {
 		// The ticket is updated; the next pass sees it and confirms it.
 		return failure(lockworker.ReasonLockStoreError, fmt.Errorf("confirm the update: %w", err))
 	}

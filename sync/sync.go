@@ -20,8 +20,11 @@ import (
 type Tickets interface {
 	// Tickets returns every ticket of the region's order view.
 	Tickets(ctx context.Context) ([]lockworker.Ticket, error)
-	// Update sets a ticket's status and appends one comment.
-	Update(ctx context.Context, u lockworker.TicketUpdate) error
+	// Update sets the status of some tickets and appends one comment to
+	// each, in one request (Easit: one import of many items). It returns one
+	// error for each update, nil for those carried out: one that fails never
+	// fails the others.
+	Update(ctx context.Context, us []lockworker.TicketUpdate) []error
 }
 
 // Forms is a region's form service.
@@ -51,8 +54,9 @@ type Store interface {
 	RenewUpdate(ctx context.Context, region, ticket string, round int) (bool, error)
 	// ReleaseUpdate gives the claim back after a failed attempt, why.
 	ReleaseUpdate(ctx context.Context, region, ticket string, round int, why string) error
-	// ConfirmSent confirms an update the ticket system accepted.
-	ConfirmSent(ctx context.Context, region, ticket string, round int) error
+	// ConfirmSentAll confirms updates of a region's tickets that the ticket
+	// system accepted, in one transaction, with one error per update.
+	ConfirmSentAll(ctx context.Context, region string, updates []lockworker.UpdateRef) []error
 	// ConfirmSeen confirms an update that a view read after seen shows; it
 	// fails with lockworker.ErrStaleView for a view read before the decision.
 	ConfirmSeen(ctx context.Context, region, ticket string, round int, seen lockworker.Mark) error
@@ -110,7 +114,8 @@ type Syncer struct {
 	Log     zerolog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// Concurrency bounds how many orders of one region are handled at once;
+	// Concurrency bounds how many orders of one region read and write at
+	// once (an order waiting for its update's batch holds no turn);
 	// defaultConcurrency when zero.
 	Concurrency int
 	// ClaimLease is the lock store's claim lease: the pass renews a claim
@@ -118,11 +123,24 @@ type Syncer struct {
 	// claim another process holds up to three times it, long enough for a
 	// dead holder's claim to run out. defaultClaimLease when zero.
 	ClaimLease time.Duration
+	// RegionTimeout bounds one region's part of a pass, so that a region
+	// whose systems hang ends on its own while the others go on;
+	// defaultRegionTimeout when zero.
+	RegionTimeout time.Duration
+	// ImportBatch bounds how many ticket updates of one region go to its
+	// ticket system in one request; defaultImportBatch when zero.
+	ImportBatch int
+	// FormConcurrency bounds how many forms of one region are read at once;
+	// defaultFormConcurrency when zero.
+	FormConcurrency int
 }
 
 const (
-	defaultConcurrency = 4
-	defaultClaimLease  = 15 * time.Second
+	defaultConcurrency     = 32
+	defaultClaimLease      = 15 * time.Second
+	defaultRegionTimeout   = 2 * time.Minute
+	defaultImportBatch     = 100
+	defaultFormConcurrency = 16
 )
 
 // Options narrow a pass.
@@ -132,11 +150,14 @@ type Options struct {
 	// Stopping, when closed, stops the pass from starting more orders: those
 	// not yet started are left for the next pass, those under way finish.
 	Stopping <-chan struct{}
-	// RegionDone, when set, is called as each region is done, before the
-	// pass goes on to the next.
+	// RegionDone, when set, is called as each region is done; the regions
+	// run at once, so it may be called from several goroutines at a time.
 	RegionDone func(RegionSummary)
 	// Region, when set, is the code of the only region to read.
 	Region string
+	// Regions, when not nil, are the codes of the only regions to read
+	// (with Region, if set).
+	Regions []string
 	// Ticket, when set, is the only ticket to handle; the summary says so
 	// when no region read holds it (Summary.MissingTicket), and says why
 	// when one does but it needs nothing.

@@ -223,10 +223,13 @@ func (a *app) newSyncer(cfg *config.Config, store sync.Store, log zerolog.Logger
 			FormWait:        cfg.Policy.FormWait,
 			ClockTolerance:  cfg.Policy.ClockTolerance,
 		},
-		Log:         log,
-		Now:         a.now,
-		Concurrency: cfg.Limits.ConcurrentOrders,
-		ClaimLease:  cfg.LockStore.ClaimLease,
+		Log:             log,
+		Now:             a.now,
+		Concurrency:     cfg.Limits.ConcurrentOrders,
+		RegionTimeout:   cfg.RegionDeadline(a.now()),
+		FormConcurrency: cfg.Limits.FormConcurrency,
+		ImportBatch:     cfg.Limits.ImportBatch,
+		ClaimLease:      cfg.LockStore.ClaimLease,
 	}
 	for _, r := range cfg.Regions {
 		// Each region's Easit has a limit of its own.

@@ -76,6 +76,10 @@ type Fault struct {
 	// ItemResult answers 200 with this result ("Exception", "Skipped") for
 	// every item of an import, carrying none of them out.
 	ItemResult string
+	// ItemResults, by ticket number, answers 200 with that result for the
+	// ticket's item alone, carrying it out not; the other items are
+	// carried out.
+	ItemResults map[string]string
 }
 
 // Server is an in-memory Easit GO. Its methods are safe for concurrent use.
@@ -590,6 +594,8 @@ func (s *Server) importItems(w http.ResponseWriter, req importRequest, fault *Fa
 		switch {
 		case fault.ItemResult != "":
 			res.Result, res.Message = fault.ItemResult, &fault.Body
+		case len(props["ID"]) == 1 && fault.ItemResults[props["ID"][0]] != "":
+			res.Result, res.Message = fault.ItemResults[props["ID"][0]], &fault.Body
 		case t == nil:
 			msg := fmt.Sprintf("Inget ärende med ID %q hittades", strings.Join(props["ID"], ","))
 			res.Result, res.Message = "Exception", &msg
