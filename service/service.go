@@ -221,7 +221,10 @@ func (s *Service) Run(ctx context.Context) error {
 	defer s.cancelPasses()
 	passCtx := s.cancelled
 	scheduled := cron.FuncJob(func() { s.scheduledPass(passCtx) })
-	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cronLogger{s.log})))
+	// No cron chain skips a tick while the last pass runs: each tick starts
+	// a pass of the regions that are free (Sync), so that a region still at
+	// work holds back only itself.
+	c := cron.New(cron.WithLogger(cronLogger{s.log}))
 	c.Schedule(s.schedule, scheduled)
 	c.Start()
 	s.passes.Add(1)

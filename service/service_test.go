@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -424,6 +425,62 @@ func TestRunPassesOnTheScheduleAndStopsCleanly(t *testing.T) {
 		}
 		if _, err := svc.Sync(context.Background(), sync.Options{}, "manual"); !errors.Is(err, service.ErrStopping) {
 			t.Errorf("Sync after the stop: %v, want ErrStopping", err)
+		}
+	})
+}
+
+// On the real schedule, a region whose pass hangs holds back only itself:
+// every tick starts a pass of the other region on time.
+func TestOnTheScheduleAHungRegionHoldsOnlyItself(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		syncer := &fakeSyncer{}
+		release := make(chan struct{})
+		var calls atomic.Int32
+		syncer.run = func(ctx context.Context, opts sync.Options) (sync.Summary, error) {
+			sum := sync.Summary{Pass: opts.Pass}
+			call := calls.Add(1)
+			for _, rs := range summary(opts, nil).Regions {
+				if opts.Regions != nil && !slices.Contains(opts.Regions, rs.Code) {
+					continue
+				}
+				if rs.Code == "12" && call == 2 { // the first scheduled pass
+					select { // 12's systems hang
+					case <-release:
+					case <-ctx.Done():
+					}
+				}
+				opts.RegionDone(rs)
+				sum.Regions = append(sum.Regions, rs)
+			}
+			return sum, nil
+		}
+		svc, err := service.New(service.Config{Schedule: "@every 1s", Regions: regions},
+			syncer, &fakeStore{}, nil, zerolog.New(zerolog.NewTestWriter(t)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- svc.Run(ctx) }()
+
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		// The pass at start reads both; the first tick's pass holds 12, and
+		// the two ticks after it read 07 alone.
+		passes := syncer.passes()
+		if len(passes) != 4 {
+			t.Fatalf("%d passes in 3.5 s with 12 hung, want 4: %+v", len(passes), passes)
+		}
+		for _, p := range passes[2:] {
+			if !slices.Equal(p.Regions, []string{"07"}) {
+				t.Errorf("a scheduled pass while 12 hung read %v, want [07]", p.Regions)
+			}
+		}
+
+		close(release)
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
 		}
 	})
 }
