@@ -198,35 +198,55 @@ func TestDeskUpdate(t *testing.T) {
 	}
 }
 
-func TestDeskUpdateSendsAFreshUIDEachTime(t *testing.T) {
+// Each item's uid traces the update in Easit's import log: an update that
+// names its key (lockworker's region, ticket and round) is sent under it on
+// every attempt; one without a key gets a fresh uid each time.
+func TestDeskUpdateUIDs(t *testing.T) {
 	t.Parallel()
-	client, mux := setup(t)
-	var mu sync.Mutex
-	var uids []string
-	mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Items []struct{ UID string } `json:"itemToImport"`
-		}
-		if err := json.Unmarshal(checkRequest(t, r, http.MethodPost, true), &req); err != nil || len(req.Items) != 1 {
-			t.Errorf("import request: %v, %d items; want 1 item", err, len(req.Items))
-			return
-		}
-		uid := req.Items[0].UID
-		mu.Lock()
-		uids = append(uids, uid)
-		mu.Unlock()
-		_ = json.NewEncoder(w).Encode(map[string]any{"importItemResult": []map[string]string{{"uid": uid, "result": "OK"}}})
-	})
-	desk := easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})
-	for range 2 {
-		if err := desk.Update(t.Context(), []lockworker.TicketUpdate{{Ticket: "55", Status: "Löst", Comment: "Klart."}})[0]; err != nil {
-			t.Fatal(err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(uids) != 2 || uids[0] == "" || uids[0] == uids[1] {
-		t.Errorf("uids = %q, want two different ones", uids)
+	for _, tt := range []struct {
+		name string
+		key  string
+		same bool // whether both attempts carry one uid
+	}{
+		{"without a key, a fresh uid each time", "", false},
+		{"with a key, the key each time", "lockworker-07-55-2", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			client, mux := setup(t)
+			var mu sync.Mutex
+			var uids []string
+			mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+				var req struct {
+					Items []struct{ UID string } `json:"itemToImport"`
+				}
+				if err := json.Unmarshal(checkRequest(t, r, http.MethodPost, true), &req); err != nil || len(req.Items) != 1 {
+					t.Errorf("import request: %v, %d items; want 1 item", err, len(req.Items))
+					return
+				}
+				uid := req.Items[0].UID
+				mu.Lock()
+				uids = append(uids, uid)
+				mu.Unlock()
+				_ = json.NewEncoder(w).Encode(map[string]any{"importItemResult": []map[string]string{{"uid": uid, "result": "OK"}}})
+			})
+			desk := easit.NewDesk(client, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})
+			for range 2 {
+				if err := desk.Update(t.Context(), []lockworker.TicketUpdate{{Ticket: "55", Status: "Löst", Comment: "Klart.", Key: tt.key}})[0]; err != nil {
+					t.Fatal(err)
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case len(uids) != 2 || uids[0] == "":
+				t.Errorf("uids = %q, want two", uids)
+			case tt.same && (uids[0] != tt.key || uids[1] != tt.key):
+				t.Errorf("uids = %q, want %q both times", uids, tt.key)
+			case !tt.same && uids[0] == uids[1]:
+				t.Errorf("uids = %q, want two different ones", uids)
+			}
+		})
 	}
 }
 
