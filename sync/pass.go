@@ -179,7 +179,7 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	}
 	var chosen []lockworker.Ticket
 	for _, t := range tickets {
-		if opts.Ticket == "" || t.ID == opts.Ticket {
+		if opts.wants(t.ID) {
 			chosen = append(chosen, t)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -162,8 +163,24 @@ type Options struct {
 	// when no region read holds it (Summary.MissingTicket), and says why
 	// when one does but it needs nothing.
 	Ticket string
+	// Tickets, when not nil, are the only tickets to handle (those the
+	// ticket system pushed): one that no view holds, or that needs nothing,
+	// is passed over in silence.
+	Tickets []string
 	// DryRun decides and reports but changes nothing anywhere.
 	DryRun bool
+}
+
+// wants reports whether the pass handles the ticket with the ID id.
+func (o Options) wants(id string) bool {
+	switch {
+	case o.Ticket != "":
+		return id == o.Ticket
+	case o.Tickets != nil:
+		return slices.Contains(o.Tickets, id)
+	default:
+		return true
+	}
 }
 
 func (s *Syncer) now() time.Time {
