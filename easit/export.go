@@ -52,12 +52,13 @@ func (v *exportValue) UnmarshalJSON(data []byte) error {
 
 // ExportedTickets reads the body of Easit GO's "Export item" (docs/EASIT.md)
 // and returns the ticket number of each item, once each, in the order
-// given: the property named as the view's ticket column, taken as Tickets
-// takes it from the view (an invalid number as its lockworker.TicketKey). An
-// item without one is passed over; an export where none has one fails with
-// ErrExportNoTickets. Nothing else of an item is read: what the view says of
-// the ticket is what counts.
-func (d *Desk) ExportedTickets(body []byte) ([]string, error) {
+// given: the property labelled as f's ticket column (its default when
+// empty), taken as Desk.Tickets takes it from the view (an invalid number as
+// its lockworker.TicketKey). An item without one is passed over; an export
+// where none has one fails with ErrExportNoTickets. Nothing else of an item
+// is read: what the view says of the ticket is what counts.
+func (f Fields) ExportedTickets(body []byte) ([]string, error) {
+	f = f.WithDefaults().normalized()
 	body = withoutBOM(body)
 	if !json.Valid(body) {
 		return nil, ErrExportNotJSON
@@ -71,7 +72,7 @@ func (d *Desk) ExportedTickets(body []byte) ([]string, error) {
 	for _, it := range *export.Items {
 		var ps []Property
 		for _, p := range it.Properties {
-			if norm.NFC.String(p.Name) == d.fields.Ticket {
+			if norm.NFC.String(p.Name) == f.Ticket {
 				ps = append(ps, Property{Name: p.Name, Content: p.Content.text, RawValue: p.RawValue.text})
 			}
 		}
@@ -81,7 +82,7 @@ func (d *Desk) ExportedTickets(body []byte) ([]string, error) {
 		}
 	}
 	if len(tickets) == 0 {
-		return nil, fmt.Errorf("%w: each lacks the property %q, or has it empty", ErrExportNoTickets, d.fields.Ticket)
+		return nil, fmt.Errorf("%w: each lacks the property %q, or has it empty", ErrExportNoTickets, f.Ticket)
 	}
 	return tickets, nil
 }

@@ -23,15 +23,15 @@ import (
 const exportSecret = "the-export-secret-of-region-07-of-32-characters"
 
 // exports are the push endpoints of the tests: region 07's alone, reading
-// bodies as lockworker does.
+// bodies as lockworker does, by the default labels.
 var exports = map[string]service.Export{
-	"07": {Secret: exportSecret, Tickets: easit.NewDesk(nil, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})},
+	"07": {Secret: exportSecret, Tickets: easit.Fields{}},
 }
 
 // bothExports are the push endpoints of both regions.
 var bothExports = map[string]service.Export{
 	"07": exports["07"],
-	"12": {Secret: exportSecret, Tickets: easit.NewDesk(nil, "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})},
+	"12": {Secret: exportSecret, Tickets: easit.Fields{}},
 }
 
 // exportBody is Easit's export of the tickets, each with a personnummer
