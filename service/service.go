@@ -328,9 +328,11 @@ func (s *Service) scheduledPass(ctx context.Context) {
 
 // Sync runs one pass now, of the regions opts names (all when none), unless
 // the service is stopping (ErrStopping). A manual pass (trigger "manual")
-// fails with ErrBusy when a region it names is still at work in another
-// pass; a scheduled one leaves such regions out, and fails with ErrBusy only
-// when every region is. trigger says who asked, for the metrics.
+// or a push's (trigger "push") fails with ErrBusy when a region it names is
+// still at work in another pass; a scheduled one leaves such regions out, and
+// fails with ErrBusy only when every region is. trigger says who asked, for
+// the metrics. A pass of all of a region's orders takes in the tickets pushed
+// for the region before it started.
 func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (sum sync.Summary, err error) {
 	s.mu.Lock()
 	select {
