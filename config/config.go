@@ -176,15 +176,20 @@ func (t TLS) ClientConfig() (*tls.Config, error) {
 
 // Easit is how to reach a region's Easit GO and what its view calls things.
 type Easit struct {
-	URL           string   `yaml:"url"`
-	APIKey        Secret   `yaml:"api_key"`
-	APIKeyFile    string   `yaml:"api_key_file"`
-	View          string   `yaml:"view"`
-	ImportHandler string   `yaml:"import_handler"`
-	Fields        Fields   `yaml:"fields"`
-	Kinds         Kinds    `yaml:"kinds"`
-	Statuses      Statuses `yaml:"statuses"`
-	TLS           TLS      `yaml:"tls"`
+	URL        string `yaml:"url"`
+	APIKey     Secret `yaml:"api_key"`
+	APIKeyFile string `yaml:"api_key_file"`
+	// ExportSecret is the password with which the region's Easit GO calls
+	// lockworker ("Export item", POST /easit/{code} of the admin listener);
+	// empty when it does not.
+	ExportSecret     Secret   `yaml:"export_secret"`
+	ExportSecretFile string   `yaml:"export_secret_file"`
+	View             string   `yaml:"view"`
+	ImportHandler    string   `yaml:"import_handler"`
+	Fields           Fields   `yaml:"fields"`
+	Kinds            Kinds    `yaml:"kinds"`
+	Statuses         Statuses `yaml:"statuses"`
+	TLS              TLS      `yaml:"tls"`
 }
 
 // Fields are the column names of the order view.
@@ -383,6 +388,9 @@ func (c *Config) readSecretFiles() error {
 		if err := read(fmt.Sprintf("regions[%d].easit.api_key", i), &r.Easit.APIKey, r.Easit.APIKeyFile); err != nil {
 			return err
 		}
+		if err := read(fmt.Sprintf("regions[%d].easit.export_secret", i), &r.Easit.ExportSecret, r.Easit.ExportSecretFile); err != nil {
+			return err
+		}
 		if err := read(fmt.Sprintf("regions[%d].forms.token", i), &r.Forms.Token, r.Forms.TokenFile); err != nil {
 			return err
 		}
@@ -536,6 +544,11 @@ func (c *Config) Validate() error {
 		}
 		if r.Easit.APIKey == "" {
 			bad(field+".easit.api_key", "is required (or api_key_file)")
+		}
+		if sec := r.Easit.ExportSecret.Reveal(); sec != "" && (utf8.RuneCountInString(sec) < MinAdminToken || oneCharacter(sec)) {
+			// Anyone who reaches the admin listener may try it, as the
+			// admin token.
+			bad(field+".easit.export_secret", "must be at least %d characters, not all the same (it has %d)", MinAdminToken, utf8.RuneCountInString(sec))
 		}
 		if r.Easit.View == "" {
 			bad(field+".easit.view", "is required")

@@ -22,6 +22,8 @@ const (
 	easit12Secret = "easit-12-key-77de"
 	forms12Secret = "forms-12-token-e0e0"
 	adminSecret   = "admin-token-5a5a-6b6b-7c7c-8d8d-9e9e"
+	export07      = "easit-07-export-secret-1a2b-3c4d-5e6f"
+	export12      = "easit-12-export-secret-6f5e-4d3c-2b1a"
 )
 
 // setup writes the secret files of the example and returns an environment
@@ -29,14 +31,14 @@ const (
 func setup(t *testing.T) func(string) (string, bool) {
 	t.Helper()
 	dir := t.TempDir()
-	for name, value := range map[string]string{"easit-12-key": easit12Secret + "\n", "forms-12-token": forms12Secret} {
+	for name, value := range map[string]string{"easit-12-key": easit12Secret + "\n", "forms-12-token": forms12Secret, "easit-12-export-secret": export12 + "\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(value), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 	env := map[string]string{
 		"LOCKSTORE_DSN": dsnSecret, "EASIT_07_KEY": easit07Secret, "FORMS_07_TOKEN": forms07Secret,
-		"SECRETS": dir, "LOCKWORKER_ADMIN_TOKEN": adminSecret,
+		"SECRETS": dir, "LOCKWORKER_ADMIN_TOKEN": adminSecret, "EASIT_07_EXPORT_SECRET": export07,
 	}
 	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
 }
@@ -62,6 +64,9 @@ func TestLoadReadsTheExample(t *testing.T) {
 	}
 	if skane.Easit.APIKey.Reveal() != easit12Secret || skane.Forms.Token.Reveal() != forms12Secret {
 		t.Errorf("region 12's secrets were not read from their files (trailing newline trimmed)")
+	}
+	if kron.Easit.ExportSecret.Reveal() != export07 || skane.Easit.ExportSecret.Reveal() != export12 {
+		t.Errorf("the export secrets were not read, from the environment for 07 and from a file for 12 (trailing newline trimmed)")
 	}
 	if kron.Easit.Fields != DefaultFields || kron.Easit.Kinds != DefaultKinds || kron.Easit.Statuses != DefaultStatuses {
 		t.Errorf("region 07 did not get the default names: %+v %+v %+v", kron.Easit.Fields, kron.Easit.Kinds, kron.Easit.Statuses)
@@ -137,6 +142,16 @@ func TestParseRejects(t *testing.T) {
 		{"a misspelt key", func(s string) string { return s + "schedul: \"@hourly\"\n" }, `line 12, column 1: unknown key "schedul"`},
 		{"an unset variable", func(s string) string { return strings.Replace(s, "api_key: k", `api_key: "${NOPE}"`, 1) }, "environment variable NOPE is not set"},
 		{"a secret and its file", func(s string) string { return strings.Replace(s, "api_key: k", "api_key: k, api_key_file: /x", 1) }, "regions[0].easit.api_key: give the secret or its file, not both"},
+		{"an export secret and its file", func(s string) string {
+			return strings.Replace(s, "api_key: k", "api_key: k, export_secret: "+export07+", export_secret_file: /x", 1)
+		}, "regions[0].easit.export_secret: give the secret or its file, not both"},
+		{"an unreadable export secret file", func(s string) string {
+			return strings.Replace(s, "api_key: k", "api_key: k, export_secret_file: /does/not/exist", 1)
+		}, "regions[0].easit.export_secret_file:"},
+		{"a short export secret", func(s string) string {
+			return strings.Replace(s, "api_key: k", "api_key: k, export_secret: sesam-open", 1)
+		},
+			"regions[0].easit.export_secret: must be at least 32 characters, not all the same (it has 10)"},
 		{"an unreadable secret file", func(s string) string { return strings.Replace(s, "token: t", "token_file: /does/not/exist", 1) }, "regions[0].forms.token_file:"},
 		{"an unknown driver", func(s string) string { return s + "lockstore: {driver: mysql}\n" }, `lockstore.driver: must be sqlite or postgres, not "mysql"`},
 		{"a bad schedule", func(s string) string { return s + "schedule: \"every two minutes\"\n" }, "schedule:"},
@@ -281,7 +296,7 @@ func TestHideConfigSecrets(t *testing.T) {
 		"%x": fmt.Sprintf("%x", cfg.Admin.Token), "json": js.String(), "yaml": string(ys),
 	}
 	for how, out := range printed {
-		for _, secret := range []string{dsnSecret, easit07Secret, forms07Secret, easit12Secret, forms12Secret, adminSecret} {
+		for _, secret := range []string{dsnSecret, easit07Secret, forms07Secret, easit12Secret, forms12Secret, adminSecret, export07, export12} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%s shows the secret %q", how, secret)
 			}

@@ -42,6 +42,7 @@ func (c *Config) readableFiles(path string, data []byte) []string {
 	for i, r := range c.Regions {
 		field := fmt.Sprintf("regions[%d]", i)
 		check(field+".easit.api_key_file", r.Easit.APIKeyFile)
+		check(field+".easit.export_secret_file", r.Easit.ExportSecretFile)
 		check(field+".easit.tls.key_file", r.Easit.TLS.KeyFile)
 		check(field+".forms.token_file", r.Forms.TokenFile)
 		check(field+".forms.tls.key_file", r.Forms.TLS.KeyFile)
@@ -57,7 +58,7 @@ func (c *Config) secrets() []Secret {
 		out = append(out, c.LockStore.DSN)
 	}
 	for _, r := range c.Regions {
-		out = append(out, r.Easit.APIKey, r.Forms.Token)
+		out = append(out, r.Easit.APIKey, r.Easit.ExportSecret, r.Forms.Token)
 	}
 	return out
 }

@@ -115,12 +115,7 @@ func (d *Desk) ticket(it Item) lockworker.Ticket {
 		byName[name] = append(byName[name], p)
 	}
 	f := d.fields
-	id := firstNonEmpty(append(contents(byName[f.Ticket]), rawValues(byName[f.Ticket])...))
-	var given string
-	if id != "" && !lockworker.ValidTicketID(id) {
-		// Kept for the update only: the ticket goes to manual handling.
-		id, given = lockworker.TicketKey(id), id
-	}
+	id, given := ticketNumber(byName[f.Ticket])
 	return lockworker.Ticket{
 		ID:            id,
 		GivenID:       given,
@@ -132,6 +127,19 @@ func (d *Desk) ticket(it Item) lockworker.Ticket {
 		Reporter:      contents(byName[f.Reporter]),
 		ReporterHSAID: contents(byName[f.ReporterHSAID]),
 	}
+}
+
+// ticketNumber returns the ticket number that the properties of the ticket
+// column give: the first non-empty content, else the first non-empty
+// rawValue; "" when there is none. A number that is no valid one is given as
+// its lockworker.TicketKey, with the number itself in given.
+func ticketNumber(ps []Property) (id, given string) {
+	id = firstNonEmpty(append(contents(ps), rawValues(ps)...))
+	if id != "" && !lockworker.ValidTicketID(id) {
+		// Kept for the update only: the ticket goes to manual handling.
+		id, given = lockworker.TicketKey(id), id
+	}
+	return id, given
 }
 
 func contents(ps []Property) []string {

@@ -21,6 +21,9 @@ import (
 //	                                      404 and the summary when no region read holds
 //	                                      the ticket, 409 naming the running pass
 //	GET  /tickets/{region}/{ticket}       the ticket's record and history (bearer token)
+//	POST /easit/{region}                  Easit's "Export item" (Basic auth, the region's
+//	                                      export secret): 202, and a pass of the region
+//	                                      handles the tickets within a second
 //	GET  /healthz                         200 while the process serves
 //	GET  /readyz                          200, or 503 naming what is not ready
 //	GET  /metrics                         Prometheus metrics
@@ -30,6 +33,7 @@ import (
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /sync", s.handleSync)
+	mux.HandleFunc("POST /easit/{region}", s.handleExport)
 	if s.cfg.Tickets != nil {
 		mux.HandleFunc("GET /tickets/{region}/{ticket}", s.handleTicket)
 	}

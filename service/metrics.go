@@ -37,7 +37,7 @@ func NewMetrics(activeLocks func(ctx context.Context) (int64, error)) *Metrics {
 		}, []string{"region", "kind", "outcome", "reason"}),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lockworker_passes_total",
-			Help: "Passes run, by what started them (schedule or manual).",
+			Help: "Passes run, by what started them (schedule, manual, or push: tickets Easit pushed).",
 		}, []string{"trigger"}),
 		passDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "lockworker_pass_duration_seconds",

@@ -1,7 +1,8 @@
 // Package service runs lockworker unattended: a pass on a robfig/cron
-// schedule, the admin HTTP listener (a manual re-sync, health, readiness and
-// metrics), and a graceful stop. A pass never runs beside another, whether
-// the schedule or an operator started it.
+// schedule, the admin HTTP listener (a manual re-sync, the tickets Easit
+// pushes, health, readiness and metrics), and a graceful stop. Two passes
+// never work on a region at once, whether the schedule, an operator or a
+// push started them.
 package service
 
 import (
@@ -67,6 +68,9 @@ type Config struct {
 	// Tickets reads tickets' records for GET /tickets; nil for no such
 	// endpoint.
 	Tickets TicketReader
+	// Exports are the regions whose Easit pushes the tickets it saves
+	// (POST /easit/{code}), by region code.
+	Exports map[string]Export
 	// Page, when not nil, makes the handler of the admin listener's other
 	// paths (the ops page) from the service, which it reads and asks for
 	// passes.
@@ -145,6 +149,10 @@ type Service struct {
 	running  map[string]runningPass
 	lastGood map[string]time.Time     // by region code: when its orders were last read
 	lastFail map[string]regionFailure // by region code: when and why they last could not be
+	// pending holds, by region code, the tickets Easit pushed that no pass
+	// has started on yet; pushed wakes handlePushes.
+	pending map[string]*pendingPush
+	pushed  chan struct{}
 }
 
 // runningPass is a pass at work on a region.
@@ -180,6 +188,8 @@ func New(cfg Config, syncer Syncer, store Store, metrics *Metrics, log zerolog.L
 		running:  map[string]runningPass{},
 		lastGood: map[string]time.Time{},
 		lastFail: map[string]regionFailure{},
+		pending:  map[string]*pendingPush{},
+		pushed:   make(chan struct{}, 1),
 	}, nil
 }
 
@@ -227,10 +237,14 @@ func (s *Service) Run(ctx context.Context) error {
 	c := cron.New(cron.WithLogger(cronLogger{s.log}))
 	c.Schedule(s.schedule, scheduled)
 	c.Start()
-	s.passes.Add(1)
+	s.passes.Add(2)
 	go func() {
 		defer s.passes.Done()
 		s.scheduledPass(passCtx) // the first pass does not wait for the schedule
+	}()
+	go func() {
+		defer s.passes.Done()
+		s.handlePushes(passCtx)
 	}()
 	s.log.Info().Str("schedule", s.cfg.Schedule).Msg("service started")
 
@@ -314,9 +328,11 @@ func (s *Service) scheduledPass(ctx context.Context) {
 
 // Sync runs one pass now, of the regions opts names (all when none), unless
 // the service is stopping (ErrStopping). A manual pass (trigger "manual")
-// fails with ErrBusy when a region it names is still at work in another
-// pass; a scheduled one leaves such regions out, and fails with ErrBusy only
-// when every region is. trigger says who asked, for the metrics.
+// or a push's (trigger "push") fails with ErrBusy when a region it names is
+// still at work in another pass; a scheduled one leaves such regions out, and
+// fails with ErrBusy only when every region is. trigger says who asked, for
+// the metrics. A pass of all of a region's orders takes in the tickets pushed
+// for the region before it started.
 func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (sum sync.Summary, err error) {
 	s.mu.Lock()
 	select {
@@ -359,6 +375,11 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 	}
 	for _, code := range free {
 		s.running[code] = runningPass{id: opts.Pass, started: s.now()}
+		if opts.Ticket == "" && opts.Tickets == nil && !opts.DryRun {
+			// A pass of all the region's orders reads its view after the
+			// tickets pushed so far came: it handles them.
+			delete(s.pending, code)
+		}
 	}
 	s.passes.Add(1)
 	s.mu.Unlock()
@@ -380,6 +401,7 @@ func (s *Service) Sync(ctx context.Context, opts sync.Options, trigger string) (
 				delete(s.running, code)
 			}
 		}
+		s.wakePushes() // the tickets pushed meanwhile are handled now
 		s.mu.Unlock()
 		s.passes.Done()
 	}()
@@ -403,6 +425,7 @@ func (s *Service) regionDone(pass string) func(sync.RegionSummary) {
 		defer s.mu.Unlock()
 		if s.running[r.Code].id == pass {
 			delete(s.running, r.Code)
+			s.wakePushes() // the tickets pushed meanwhile are handled now
 		}
 		if r.Error != "" {
 			s.lastFail[r.Code] = regionFailure{at: s.now(), why: r.Error}

@@ -120,6 +120,7 @@ func BenchmarkPassIdle(b *testing.B) {
 }
 
 type benchWorld struct {
+	cfg     *config.Config // the configuration of the regions, all else at its default
 	regions []*benchRegion
 	syncer  *sync.Syncer
 	store   *lockstore.Store
@@ -174,6 +175,7 @@ func newBenchWorld(b *testing.B, regions int) *benchWorld {
 	if err != nil {
 		b.Fatal(err)
 	}
+	w.cfg = cfg
 	a := &app{now: time.Now, stderr: io.Discard}
 	w.store, err = a.openStore(b.Context(), cfg.LockStore, cfg.Audit)
 	if err != nil {

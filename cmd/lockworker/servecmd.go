@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lockworker/lockworker/config"
+	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/lockstore"
 	"github.com/lockworker/lockworker/opspage"
 	"github.com/lockworker/lockworker/service"
@@ -21,7 +22,8 @@ func (a *app) serveCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Run unattended: passes on the schedule, and the admin HTTP listener",
 		Long: `Run a pass at once and then on the configured schedule, and serve the admin
-HTTP API (POST /sync, GET /healthz, /readyz, /metrics) on admin.listen.
+HTTP API (POST /sync, POST /easit/{region}, GET /healthz, /readyz, /metrics)
+on admin.listen.
 SIGTERM or SIGINT stops it: no new pass starts, the pass under way finishes the
 orders it has begun, and lockworker exits with status 0 within 5 seconds.`,
 		Args: args(0),
@@ -67,6 +69,13 @@ func (a *app) serve(ctx context.Context, cfg *config.Config, store *lockstore.St
 	}
 	for _, r := range cfg.Regions {
 		svcCfg.Regions = append(svcCfg.Regions, service.Region{Code: r.Code, Name: r.Name})
+		if r.Easit.ExportSecret != "" {
+			if svcCfg.Exports == nil {
+				svcCfg.Exports = map[string]service.Export{}
+			}
+			// Easit's export names the ticket by the view's label for it.
+			svcCfg.Exports[r.Code] = service.Export{Secret: r.Easit.ExportSecret.Reveal(), Tickets: easit.Fields(r.Easit.Fields)}
+		}
 	}
 	if svcCfg.Listen == "" {
 		log.Warn().Msg("no admin.listen configured: no manual re-sync, health, readiness or metrics over HTTP")
