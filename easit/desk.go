@@ -74,9 +74,10 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 	return &Desk{client: c, view: view, importHandler: importHandler, fields: fields.WithDefaults().normalized()}
 }
 
-// Tickets reads the whole view and returns its items as tickets, in the
-// view's order. It fails when the view holds a configured label on more than
-// one column (see CheckView).
+// ReadView reads the whole view, page after page, and hands each page's
+// items to each as tickets, in the view's order, as the page is read. It
+// fails, before handing any ticket, when the view holds a configured label on
+// more than one column (see CheckView).
 //
 // A view that lacks a configured column is an error wrapping a
 // MissingColumnError, so that no order is judged without it (a misspelt
@@ -88,24 +89,32 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // status column, in Unicode NFC as the kinds are. Kind, Personnummer, FormRef, Reporter and ReporterHSAID hold every
 // non-null content of their columns, and Created every non-null rawValue, in
 // the item's order: repeats and empty strings are kept, for the rules to judge.
-func (d *Desk) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
-	// Each item is made a ticket as its page comes, so that only the order
-	// fields are kept, never the rest of a page.
-	var tickets []lockworker.Ticket
-	columns, err := d.client.EachItem(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket}, func(it Item) {
-		tickets = append(tickets, d.ticket(it))
+func (d *Desk) ReadView(ctx context.Context, each func(page []lockworker.Ticket) error) error {
+	checked := false
+	err := d.client.EachPage(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket}, func(columns []Column, items []Item) error {
+		// A view that lists no columns and holds no items gives nothing to
+		// check, and nothing to act on.
+		if !checked && (len(columns) > 0 || len(items) > 0) {
+			if err := d.checkColumns(columns); err != nil {
+				return err
+			}
+			checked = true
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		// Only the order fields of an item are kept, never the rest of a
+		// page.
+		page := make([]lockworker.Ticket, len(items))
+		for i, it := range items {
+			page[i] = d.ticket(it)
+		}
+		return each(page)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
+		return fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
-	// A view that lists no columns and holds no items gives nothing to
-	// check, and nothing to act on.
-	if len(columns) > 0 || len(tickets) > 0 {
-		if err := d.checkColumns(columns); err != nil {
-			return nil, fmt.Errorf("read the tickets of view %q: %w", d.view, err)
-		}
-	}
-	return tickets, nil
+	return nil
 }
 
 func (d *Desk) ticket(it Item) lockworker.Ticket {

@@ -1,6 +1,7 @@
 package easit_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -57,7 +58,7 @@ func TestDeskTickets(t *testing.T) {
 	}})
 	srv.AddOrder(easittest.Order{Ticket: "57", Status: "Registrerad"}) // every other field null
 
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestDeskTicketsFailsWithTheView(t *testing.T) {
 	defer srv.Close()
 	desk := easit.NewDesk(easit.NewClient(srv.URL(), "old-key"), "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{})
 
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 
 	var e *easit.Error
 	if !errors.As(err, &e) || e.StatusCode != http.StatusUnauthorized || !strings.Contains(err.Error(), `read the tickets of view "VIS-1177-las"`) {
@@ -104,7 +105,7 @@ func TestDeskTicketsRefusesAConfiguredLabelOnTwoColumns(t *testing.T) {
 	srv.AddColumn(easit.Column{Name: "Lösning", DataType: "STRING", ConnectionType: &connection})
 	srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad", FormRef: "blankett-55"})
 
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 
 	if err == nil || !strings.Contains(err.Error(), `view "VIS-1177-las" has 3 columns labelled "Lösning"`) {
 		t.Fatalf("Tickets = %v, %v; want an error naming the label", tickets, err)
@@ -117,7 +118,7 @@ func TestDeskReadsTheRegionsColumnLabels(t *testing.T) {
 	desk, srv := setupDesk(t, fields)
 	srv.AddOrder(easittest.Order{Ticket: "7", Status: "Registrerad", Kind: "Häva låsning", Personnummer: "200001012384"})
 
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestDeskGivesKindsAndStatusesInNFC(t *testing.T) {
 	// some systems send them.
 	srv.AddOrder(easittest.Order{Ticket: "7", Status: "Va\u0308ntar pa\u030a blankett", Kind: "Ha\u0308va la\u030asning"})
 
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,7 +380,7 @@ func TestTicketsOfAViewLackingAColumnAreAnError(t *testing.T) {
 	defer srv.Close()
 	srv.AddOrder(easittest.Order{Ticket: "55", Status: "Registrerad", Kind: "Låsa inloggning", Personnummer: "199908072391", FormRef: "F-55", Created: time.Now()})
 	desk := easit.NewDesk(easit.NewClient(srv.URL(), testKey), "VIS-1177-las", "VIS-1177-uppdatera", easit.Fields{Personnummer: "Personnr"})
-	tickets, err := desk.Tickets(t.Context())
+	tickets, err := allTickets(t.Context(), desk)
 	var missing *easit.MissingColumnError
 	if !errors.As(err, &missing) || missing.Column != "Personnr" || tickets != nil {
 		t.Errorf("Tickets = %d tickets, %v; want none and a MissingColumnError naming Personnr", len(tickets), err)
@@ -403,4 +404,14 @@ func TestCheckImportHandlerTouchesNoTicket(t *testing.T) {
 	if n := srv.Updates("55"); n != 0 || srv.Status("55") != "Registrerad" || len(srv.Comments("55")) != 0 {
 		t.Errorf("the checks touched ticket 55: %d updates, status %s", n, srv.Status("55"))
 	}
+}
+
+// allTickets reads desk's whole view.
+func allTickets(ctx context.Context, desk *easit.Desk) ([]lockworker.Ticket, error) {
+	var all []lockworker.Ticket
+	err := desk.ReadView(ctx, func(page []lockworker.Ticket) error {
+		all = append(all, page...)
+		return nil
+	})
+	return all, err
 }

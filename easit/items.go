@@ -193,21 +193,26 @@ type View struct {
 // method's own.
 func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, error) {
 	all := &View{}
-	columns, err := c.EachItem(ctx, opts, func(it Item) { all.Items = append(all.Items, it) })
+	err := c.EachPage(ctx, opts, func(columns []Column, items []Item) error {
+		all.Columns = columns
+		all.Items = append(all.Items, items...)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	all.Columns = columns
 	return all, nil
 }
 
-// EachItem reads a whole view as ListAllItems does, but hands each item to
-// each as its page is read, and keeps nothing of a page once the next is
-// asked for: a caller that keeps only what it needs of an item holds one
-// page at a time, however large the view. It returns the view's columns as
-// the first page gave them. When it fails, the items handed over so far are
-// no view: the caller drops them.
-func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)) ([]Column, error) {
+// EachPage reads a whole view as ListAllItems does, but hands the items of
+// each page that it has not handed before to each, with the view's columns as
+// the first page gave them, as the page is read; it keeps nothing of a page
+// once the next is asked for, so that a caller that keeps only what it needs
+// of an item holds one page at a time, however large the view. each is called
+// at least once (with no items for an empty view), and an error from it ends
+// the read with that error. When the read fails, the items handed over so far
+// are all that was read of the view, not all it holds.
+func (c *Client) EachPage(ctx context.Context, opts ListOptions, each func(columns []Column, items []Item) error) error {
 	view := opts.View
 	var columns []Column
 	var read int64
@@ -215,7 +220,7 @@ func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)
 	next, size, total := 0, 0, -1 // next: where the first item not yet read lies in the view
 	for reads := 1; ; reads++ {
 		if reads > maxPages {
-			return nil, fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
+			return fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
 		}
 		n := 1
 		if size > 0 {
@@ -223,30 +228,36 @@ func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)
 		}
 		page, bytes, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		read += int64(bytes)
 		switch {
 		case read > c.viewLimit:
-			return nil, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
+			return fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
 		case page.Page != n:
-			return nil, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return nil, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		}
 		if reads == 1 {
 			columns = page.Columns
 			size = cmp.Or(page.PageSize, len(page.Items))
 		}
+		fresh := page.Items[:0]
 		for _, it := range page.Items {
 			if it.ID != "" && seen[it.ID] {
 				continue
 			}
 			seen[it.ID] = true
-			each(it)
+			fresh = append(fresh, it)
+		}
+		if len(fresh) > 0 || reads == 1 {
+			if err := each(columns, fresh); err != nil {
+				return err
+			}
 		}
 		if size <= 0 {
-			return columns, nil
+			return nil
 		}
 		if total >= 0 && page.TotalNumberOfItems < total {
 			if back := max(next-(total-page.TotalNumberOfItems), 0); back/size+1 < n {
@@ -258,7 +269,7 @@ func (c *Client) EachItem(ctx context.Context, opts ListOptions, each func(Item)
 		next = (n-1)*size + len(page.Items)
 		// A view that gives no number of items ends by its number of pages.
 		if len(page.Items) == 0 || n >= page.TotalNumberOfPages || (total > 0 && next >= total) {
-			return columns, nil
+			return nil
 		}
 	}
 }

@@ -197,6 +197,49 @@ func TestListAllItemsReadsEveryPage(t *testing.T) {
 	}
 }
 
+func TestEachPageHandsEachPageOverBeforeAskingForTheNext(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	asked := pagedEasit(t, mux)
+	var handed [][]string
+	err := client.EachPage(t.Context(), easit.ListOptions{View: "VIS-1177-las"}, func(columns []easit.Column, items []easit.Item) error {
+		if len(columns) == 0 {
+			t.Errorf("page %d came without the view's columns", len(handed)+1)
+		}
+		if n := len(asked()); n != len(handed)+1 {
+			t.Errorf("page %d handed over after %d pages were asked for, want %d", len(handed)+1, n, len(handed)+1)
+		}
+		var ids []string
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+		handed = append(handed, ids)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"13:2", "13:3"}, {"13:7", "13:9"}, {"13:12"}}; !reflect.DeepEqual(handed, want) {
+		t.Errorf("pages handed over = %v, want %v", handed, want)
+	}
+}
+
+func TestEachPageStopsAtTheCallersError(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	asked := pagedEasit(t, mux)
+	enough := errors.New("enough")
+	err := client.EachPage(t.Context(), easit.ListOptions{View: "VIS-1177-las"}, func([]easit.Column, []easit.Item) error {
+		return enough
+	})
+	if !errors.Is(err, enough) {
+		t.Errorf("EachPage = %v, want the caller's error", err)
+	}
+	if want := []string{"page 1 of 1000"}; !reflect.DeepEqual(asked(), want) {
+		t.Errorf("asked for %v, want only %v", asked(), want)
+	}
+}
+
 func TestListAllItemsGuardsAgainstAWrongServer(t *testing.T) {
 	t.Parallel()
 	item := func(id string) string { return fmt.Sprintf(`{"id":%q,"property":[]}`, id) }

@@ -12,9 +12,9 @@ import (
 // batcher sends one region's ticket updates to its ticket system in
 // batches: each batch is one request (in Easit, one import of many items),
 // so that a backlog costs a request per batch rather than per order. A batch
-// goes when it is full, or batchLinger after its first update came, and
-// while it is in flight the next fills up: an update waits for no more than
-// batchLinger and one request.
+// goes when it is full, when no order under way can add to it, or
+// batchLinger after its first update came, and while it is in flight the next
+// fills up: an update waits for no more than batchLinger and one request.
 type batcher struct {
 	region  string
 	tickets Tickets
@@ -22,10 +22,16 @@ type batcher struct {
 	size    int
 	queue   chan *queued
 	done    chan struct{}
+	// underway reports whether an order may yet add an update.
+	underway func() bool
 }
 
-// batchLinger is how long a batch waits for more updates after its first.
-const batchLinger = 25 * time.Millisecond
+// batchLinger is the longest a batch waits for more updates after its
+// first, and underwayPoll how often it asks whether any may still come.
+const (
+	batchLinger  = 250 * time.Millisecond
+	underwayPoll = 2 * time.Millisecond
+)
 
 // queued is an update waiting to be sent.
 type queued struct {
@@ -46,21 +52,25 @@ type sendResult struct{ sent, confirmed error }
 
 // newBatcher starts a batcher that sends updates of region's tickets in
 // batches of at most size, each within ctx, and confirms those carried out
-// in store, a batch in one transaction.
-func newBatcher(ctx context.Context, region Region, store Store, size int) *batcher {
-	b := &batcher{region: region.Code, tickets: region.Tickets, store: store, size: size, queue: make(chan *queued, size), done: make(chan struct{})}
+// in store, a batch in one transaction; underway reports whether an order
+// may yet add an update.
+func newBatcher(ctx context.Context, region Region, store Store, size int, underway func() bool) *batcher {
+	b := &batcher{region: region.Code, tickets: region.Tickets, store: store, size: size, queue: make(chan *queued, size), done: make(chan struct{}), underway: underway}
 	go b.run(ctx)
 	return b
 }
 
 // send has u, the update of ticket's decision at round, sent in a batch and
-// confirmed, and returns its own result. Every update handed over gets a
+// confirmed, and returns its own result; waiting is called once the update
+// waits for its batch (or is given up). Every update handed over gets a
 // result.
-func (b *batcher) send(ctx context.Context, ticket string, u lockworker.TicketUpdate, round int) sendResult {
+func (b *batcher) send(ctx context.Context, ticket string, u lockworker.TicketUpdate, round int, waiting func()) sendResult {
 	q := &queued{ctx: ctx, ticket: ticket, update: u, round: round, result: make(chan sendResult, 1)}
 	select {
 	case b.queue <- q:
+		waiting()
 	case <-ctx.Done():
+		waiting()
 		return sendResult{sent: fmt.Errorf("the update was not sent: %w", context.Cause(ctx))}
 	}
 	return <-q.result
@@ -91,11 +101,16 @@ func (b *batcher) run(ctx context.Context) {
 		// system names each item by its key, which must be unique.
 		keys := map[string]bool{first.update.Key: true}
 		linger := time.NewTimer(batchLinger)
+		poll := time.NewTicker(underwayPoll)
 	gather:
 		for len(batch) < b.size {
 			select {
 			case <-linger.C:
 				break gather
+			case <-poll.C:
+				if len(b.queue) == 0 && !b.underway() {
+					break gather
+				}
 			case q, ok := <-b.queue:
 				if !ok {
 					break gather
@@ -109,6 +124,7 @@ func (b *batcher) run(ctx context.Context) {
 			}
 		}
 		linger.Stop()
+		poll.Stop()
 		b.sendBatch(ctx, batch)
 	}
 }

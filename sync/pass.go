@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"slices"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -159,45 +160,51 @@ func holds(sum Summary, ticket string) bool {
 	return false
 }
 
-// runRegion reads one region's view and handles its orders, a bounded number
-// at a time. An order whose view proves to be older than a step the store
-// recorded on it (another process decided, sent or confirmed it meanwhile)
-// is handled again from the view read once more, after the others.
+// runRegion reads one region's view and handles its orders as the view's
+// pages come, a bounded number at a time. An order whose view proves to be
+// older than a step the store recorded on it (another process decided, sent
+// or confirmed it meanwhile) is handled again from the view read once more,
+// after the others. A view whose read fails part way fails the region, and
+// the orders of the pages read before are handled all the same: each is
+// judged on its own ticket as the ticket system gave it.
 func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string, r Region, opts Options) RegionSummary {
 	started := s.now()
 	log = log.With().Str("region", r.Code).Logger()
 	rs := RegionSummary{Code: r.Code, Name: r.Name}
 	r.Forms = boundedForms{forms: r.Forms, turns: make(chan struct{}, s.formConcurrency())}
+	v := view{region: r, slots: make(chan struct{}, s.concurrency()), reading: new(atomic.Bool)}
+	v.updates = newBatcher(ctx, r, s.Store, s.importBatch(), v.underway)
 
-	v, tickets, err := s.readView(ctx, view{region: r})
+	orders, err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) bool { return opts.wants(t.ID) }, opts)
 	if err != nil {
 		// What Easit said is not lockworker's text: it may hold anything.
 		rs.Error = lockworker.Redact(err.Error())
 		log.Error().Str("error", rs.Error).Msg("read the region's orders")
-		rs.Duration = s.now().Sub(started)
-		return rs
 	}
-	var chosen []lockworker.Ticket
-	for _, t := range tickets {
-		if opts.wants(t.ID) {
-			chosen = append(chosen, t)
+	var stale []*viewOrder
+	for _, o := range orders {
+		if o.stale {
+			stale = append(stale, o)
 		}
 	}
-	results := make([]*Result, len(chosen))
-	v.updates = newBatcher(ctx, r, s.Store, s.importBatch())
-	v.slots = make(chan struct{}, s.concurrency())
-	stale := s.handleAll(ctx, log, pass, v, chosen, results, opts)
-	if len(stale) > 0 && !stopping(opts.Stopping) {
-		s.handleAgain(ctx, log, pass, v, chosen, stale, results, opts)
+	switch {
+	case len(stale) == 0 || stopping(opts.Stopping):
+	case err != nil:
+		for _, o := range stale {
+			o.res = deferredResult(o.id, "the view was older than the ticket's last recorded step, and could not be read whole to read it again")
+		}
+	default:
+		s.handleAgain(ctx, log, pass, v, stale, opts)
 	}
 	v.updates.close()
 
-	for i, res := range results {
+	for _, o := range orders {
+		res := o.res
 		if res == nil && opts.Ticket != "" && !stopping(opts.Stopping) {
 			// The ticket asked for is in the view, but not for the pass to
 			// act on: say so rather than nothing.
-			res = &Result{Ticket: chosen[i].ID, Action: ActionNone,
-				Why: fmt.Sprintf("nothing to do: the ticket's status is %q", lockworker.Redact(chosen[i].Status))}
+			res = &Result{Ticket: o.id, Action: ActionNone,
+				Why: fmt.Sprintf("nothing to do: the ticket's status is %q", lockworker.Redact(o.status))}
 		}
 		if res != nil {
 			rs.Orders = append(rs.Orders, *res)
@@ -210,100 +217,109 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	return rs
 }
 
-// handleAgain reads the region's view again and handles the tickets at the
-// indexes stale of chosen from it, each result in its slot of results. A
-// ticket whose view is stale again, or that cannot be read again, is
-// deferred; one gone from the view is no longer the pass's to handle.
-func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, prev view, chosen []lockworker.Ticket, stale []int, results []*Result, opts Options) {
+// viewOrder is a ticket of the view as the pass handles it: what became of
+// it, or that its view was stale.
+type viewOrder struct {
+	id, status string
+	res        *Result
+	stale      bool
+}
+
+// handleAgain reads the region's view again and handles the stale orders
+// from it. An order whose view is stale again, or that cannot be read again,
+// is deferred; one gone from the view is no longer the pass's to handle.
+func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, v view, stale []*viewOrder, opts Options) {
 	defer func() {
-		for _, i := range stale {
-			if res := results[i]; res != nil && res.Action == ActionDeferred {
-				log.Info().Str("ticket", res.Ticket).Str("why", res.Why).Msg("order left for a later pass")
+		for _, o := range stale {
+			if o.res != nil && o.res.Action == ActionDeferred {
+				log.Info().Str("ticket", o.id).Str("why", o.res.Why).Msg("order left for a later pass")
 			}
 		}
 	}()
-	v, fresh, err := s.readView(ctx, prev)
+	byID := make(map[string]*viewOrder, len(stale))
+	for _, o := range stale {
+		byID[o.id] = o
+		o.stale = false
+	}
+	taken := map[string]bool{}
+	again, err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) bool {
+		if byID[t.ID] == nil || taken[t.ID] {
+			return false
+		}
+		taken[t.ID] = true
+		return true
+	}, opts)
+	for _, a := range again {
+		o := byID[a.id]
+		o.res = a.res
+		if a.stale {
+			o.res = deferredResult(o.id, "the view, read twice, was older than the ticket's last recorded step: another process is at work on it")
+		}
+	}
 	if err != nil {
-		for _, i := range stale {
-			results[i] = deferredResult(chosen[i], "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
+		for _, o := range stale {
+			if !taken[o.id] {
+				o.res = deferredResult(o.id, "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
+			}
 		}
-		return
-	}
-	byID := map[string]lockworker.Ticket{}
-	for _, t := range fresh {
-		byID[t.ID] = t
-	}
-	var retry []lockworker.Ticket
-	var slots []int
-	for _, i := range stale {
-		if t, ok := byID[chosen[i].ID]; ok {
-			retry, slots = append(retry, t), append(slots, i)
-		}
-	}
-	retried := make([]*Result, len(retry))
-	for _, k := range s.handleAll(ctx, log, pass, v, retry, retried, opts) {
-		retried[k] = deferredResult(retry[k], "the view, read twice, was older than the ticket's last recorded step: another process is at work on it")
-	}
-	for k, i := range slots {
-		results[i] = retried[k]
 	}
 }
 
-// readView reads the lock store's clock and then the region's view: the view
-// shows every step the store had marked by then. The view returned is v
-// with the time it was read.
-func (s *Syncer) readView(ctx context.Context, v view) (view, []lockworker.Ticket, error) {
-	r := v.region
+// errStopped ends a view's read when the pass is asked to stop.
+var errStopped = errors.New("the pass is stopping")
+
+// handleView reads the lock store's clock and then the region's view (which
+// so shows every step the store had marked by then), and handles each of its
+// tickets that want takes as its page comes. At most Concurrency orders at a
+// time read and write (each holds one of v.slots), the view's read waiting
+// for a free one; an order waiting for its update's batch holds none, so that
+// the next batch fills while one is in flight. It returns once every order
+// started is done, with the orders in the view's order and the error that
+// ended the read early, if any.
+func (s *Syncer) handleView(ctx context.Context, log zerolog.Logger, pass string, v view, want func(lockworker.Ticket) bool, opts Options) ([]*viewOrder, error) {
 	seen, err := s.Store.Mark(ctx)
 	if err != nil {
-		return view{}, nil, fmt.Errorf("read the lock store's clock: %w", err)
-	}
-	tickets, err := r.Tickets.Tickets(ctx)
-	if err != nil {
-		return view{}, nil, err
+		return nil, fmt.Errorf("read the lock store's clock: %w", err)
 	}
 	v.seen = seen
-	return v, tickets, nil
-}
-
-// handleAll handles tickets, each result in its slot of results, and
-// returns the indexes of those whose view was stale. At most Concurrency
-// orders at a time read and write (each holds one of v.slots); an order
-// waiting for its update's batch holds none, so that the next batch fills
-// while one is in flight.
-func (s *Syncer) handleAll(ctx context.Context, log zerolog.Logger, pass string, v view, tickets []lockworker.Ticket, results []*Result, opts Options) []int {
-	staleAt := make([]bool, len(tickets))
+	var orders []*viewOrder
 	var g errgroup.Group
 	g.SetLimit(s.concurrency() + 2*s.importBatch())
-	for i, t := range tickets {
-		// The orders take their turns in the view's order.
-		acquired := false
-		select {
-		case v.slots <- struct{}{}:
-			acquired = true
-		case <-ctx.Done():
-		}
-		if !acquired || stopping(opts.Stopping) {
-			if acquired {
-				<-v.slots
+	v.reading.Store(true)
+	err = v.region.Tickets.ReadView(ctx, func(page []lockworker.Ticket) error {
+		for _, t := range page {
+			if !want(t) {
+				continue
 			}
-			break // left for the next pass
+			// The orders take their turns in the view's order.
+			select {
+			case v.slots <- struct{}{}:
+			case <-opts.Stopping:
+				return errStopped
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			if stopping(opts.Stopping) {
+				<-v.slots
+				return errStopped // the orders not started are left for the next pass
+			}
+			o := &viewOrder{id: t.ID, status: t.Status}
+			orders = append(orders, o)
+			release := gosync.OnceFunc(func() { <-v.slots })
+			g.Go(func() error {
+				defer release()
+				o.res, o.stale = s.handleSafely(ctx, log, pass, v, t, release, opts)
+				return nil
+			})
 		}
-		release := gosync.OnceFunc(func() { <-v.slots })
-		g.Go(func() error {
-			defer release()
-			results[i], staleAt[i] = s.handleSafely(ctx, log, pass, v, t, release, opts)
-			return nil
-		})
-	}
+		return nil
+	})
+	v.reading.Store(false)
 	_ = g.Wait() // handleSafely never returns an error: each order's failure is its own.
-	var stale []int
-	for i, st := range staleAt {
-		if st {
-			stale = append(stale, i)
-		}
+	if errors.Is(err, errStopped) {
+		err = nil
 	}
-	return stale
+	return orders, err
 }
 
 // stopping reports whether stop is closed.
@@ -404,6 +420,14 @@ type view struct {
 	updates *batcher
 	// slots bounds the orders that read and write at once.
 	slots chan struct{}
+	// reading is true while the view is read.
+	reading *atomic.Bool
+}
+
+// underway reports whether an order of the view may yet send an update: one
+// holds a slot, or the view is still being read.
+func (v view) underway() bool {
+	return len(v.slots) > 0 || v.reading.Load()
 }
 
 // errStale means that the order's view is older than a step the store
@@ -586,8 +610,7 @@ func (s *Syncer) sendUpdate(ctx context.Context, v view, release func(), t lockw
 	ticket := t.ID
 	sendCtx, cancel := context.WithCancelCause(ctx)
 	stopRenewing := s.keepClaim(sendCtx, cancel, r.Code, ticket, round)
-	release()
-	sent := v.updates.send(sendCtx, ticket, lockworker.TicketUpdate{Ticket: t.UpdateID(), Status: status, Comment: comment, Key: updateKey(r.Code, ticket, round)}, round)
+	sent := v.updates.send(sendCtx, ticket, lockworker.TicketUpdate{Ticket: t.UpdateID(), Status: status, Comment: comment, Key: updateKey(r.Code, ticket, round)}, round, release)
 	err := sent.sent
 	stopRenewing()
 	if cause := context.Cause(sendCtx); err != nil && cause != nil && ctx.Err() == nil {
@@ -654,8 +677,8 @@ func (s *Syncer) keepClaim(ctx context.Context, cancel context.CancelCauseFunc, 
 	}
 }
 
-func deferredResult(t lockworker.Ticket, why string) *Result {
-	return &Result{Ticket: t.ID, Action: ActionDeferred, Why: why}
+func deferredResult(ticket, why string) *Result {
+	return &Result{Ticket: ticket, Action: ActionDeferred, Why: why}
 }
 
 // failed is an order's transient failure, with the reason code of the system

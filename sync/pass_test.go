@@ -474,11 +474,11 @@ func (s staleTickets) Update(ctx context.Context, us []lockworker.TicketUpdate) 
 	return s.desk.Update(ctx, us)
 }
 
-func (s staleTickets) Tickets(ctx context.Context) ([]lockworker.Ticket, error) {
+func (s staleTickets) ReadView(ctx context.Context, each func([]lockworker.Ticket) error) error {
 	if s.read.CompareAndSwap(false, true) {
-		return s.snapshot, nil
+		return each(s.snapshot)
 	}
-	return s.desk.Tickets(ctx)
+	return s.desk.ReadView(ctx, each)
 }
 
 // staleMark is the lock store as another process sees it whose first mark
@@ -509,7 +509,11 @@ func (w *world) snapshot() snapshot {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	tickets, err := w.syncer.Regions[0].Tickets.Tickets(context.Background())
+	var tickets []lockworker.Ticket
+	err = w.syncer.Regions[0].Tickets.ReadView(context.Background(), func(page []lockworker.Ticket) error {
+		tickets = append(tickets, page...)
+		return nil
+	})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -679,6 +683,39 @@ func TestAHungRegionHoldsOnlyItself(t *testing.T) {
 			t.Errorf("12's error = %q, want its deadline named", rs.Error)
 		}
 	}
+}
+
+// Orders are carried out as their page of the view comes, not once the whole
+// view is read: here page 2 is answered only once Easit has got an update of
+// an order of page 1.
+func TestOrdersAreHandledAsTheirPageComes(t *testing.T) {
+	t.Parallel()
+	w := setupVariant(t, variant{easitPageSize: 2})
+	orders := w.placeAll("07", 55, testNumbers(t, 4))
+	updated := make(chan struct{})
+	var once gosync.Once
+	var waitedInVain atomic.Bool
+	w.regions["07"].easit.SetFault(func(c easittest.Call) *easittest.Fault {
+		switch {
+		case c.Op == easit.OpImport:
+			once.Do(func() { close(updated) })
+		case c.Op == easit.OpList && c.Page == 2:
+			select {
+			case <-updated:
+			case <-time.After(1500 * time.Millisecond): // within the client's timeout
+				waitedInVain.Store(true)
+			}
+		}
+		return nil
+	})
+
+	sum := w.pass()
+
+	if waitedInVain.Load() {
+		t.Error("no order of page 1 was carried out while page 2 was asked for")
+	}
+	expectResults(t, sum, lockworker.OutcomeResolved, lockworker.ReasonNone, sync.ActionDecided, orders...)
+	w.expectState(done, orders...)
 }
 
 // A region whose view lacks a configured column (say, a misspelt

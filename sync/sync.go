@@ -19,8 +19,10 @@ import (
 
 // Tickets is a region's ticket system (Easit GO).
 type Tickets interface {
-	// Tickets returns every ticket of the region's order view.
-	Tickets(ctx context.Context) ([]lockworker.Ticket, error)
+	// ReadView reads the region's order view whole and hands each page's
+	// tickets to each, in the view's order, as the page comes; an error
+	// from each ends the read with that error.
+	ReadView(ctx context.Context, each func(page []lockworker.Ticket) error) error
 	// Update sets the status of some tickets and appends one comment to
 	// each, in one request (Easit: one import of many items). It returns one
 	// error for each update, nil for those carried out: one that fails never

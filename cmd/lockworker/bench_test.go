@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -51,6 +55,64 @@ func BenchmarkPass(b *testing.B) {
 				w.addOrders(b, n)
 				b.StartTimer()
 				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
+			}
+		})
+	}
+}
+
+// BenchmarkPassOfTheBinary runs the pass as an operator does, `lockworker
+// sync` of the built binary, against the same fakes in the benchmark's
+// process, and reports the peak memory of the lockworker process (its peak
+// resident set, VmHWM) as peak_rss_MB.
+func BenchmarkPassOfTheBinary(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads the peak memory of a process from /proc")
+	}
+	bin := builtBinary(b)
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				w := newBenchWorld(b, 2)
+				w.addOrders(b, n)
+				b.StartTimer()
+				started := time.Now()
+				var stderr bytes.Buffer
+				cmd := exec.CommandContext(b.Context(), bin, "sync", "--config", w.config, "--json")
+				cmd.Env = append(cmd.Environ(), "LOCKWORKER_CONFIG=")
+				cmd.Stderr = &stderr
+				out, err := cmd.StdoutPipe()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					b.Fatal(err)
+				}
+				peak := peakMemory(cmd.Process.Pid)
+				var sum struct {
+					Regions []struct {
+						Orders []struct{ Outcome lockworker.Outcome }
+					}
+				}
+				decodeErr := json.NewDecoder(out).Decode(&sum)
+				if err := cmd.Wait(); err != nil || decodeErr != nil {
+					b.Fatalf("lockworker sync: %v, %v; stderr ends: %s", err, decodeErr, lastLine(stderr.String()))
+				}
+				took := time.Since(started)
+				b.StopTimer()
+				resolved := 0
+				for _, r := range sum.Regions {
+					for _, o := range r.Orders {
+						if o.Outcome == lockworker.OutcomeResolved {
+							resolved++
+						}
+					}
+				}
+				if resolved != n {
+					b.Fatalf("%d orders resolved, want %d", resolved, n)
+				}
+				b.ReportMetric(float64(n)/took.Seconds(), "orders/s")
+				b.ReportMetric(float64(peak())/(1<<20), "peak_rss_MB")
 			}
 		})
 	}
@@ -120,7 +182,9 @@ func BenchmarkPassIdle(b *testing.B) {
 }
 
 type benchWorld struct {
-	cfg     *config.Config // the configuration of the regions, all else at its default
+	cfg *config.Config // the configuration of the regions, all else at its default
+	// config is cfg as a file.
+	config  string
 	regions []*benchRegion
 	syncer  *sync.Syncer
 	store   *lockstore.Store
@@ -176,6 +240,10 @@ func newBenchWorld(b *testing.B, regions int) *benchWorld {
 		b.Fatal(err)
 	}
 	w.cfg = cfg
+	w.config = filepath.Join(b.TempDir(), "lockworker.yaml")
+	if err := os.WriteFile(w.config, []byte(yaml), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	a := &app{now: time.Now, stderr: io.Discard}
 	w.store, err = a.openStore(b.Context(), cfg.LockStore, cfg.Audit)
 	if err != nil {

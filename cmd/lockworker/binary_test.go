@@ -78,7 +78,7 @@ var binary = gosync.OnceValues(func() (string, error) {
 
 // builtBinary returns the built lockworker, or skips a -short run, which
 // builds nothing.
-func builtBinary(t *testing.T) string {
+func builtBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
