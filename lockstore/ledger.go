@@ -243,8 +243,9 @@ func (s *Store) ConfirmSentAll(ctx context.Context, region string, updates []loc
 	defer cancel()
 	errs := make([]error, len(updates))
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c := confirmation{store: s, tx: tx, how: "the ticket system accepted the update"}
 		for i, u := range updates {
-			err := s.confirmIn(tx, region, u.Ticket, u.Round, -1, "the ticket system accepted the update")
+			err := c.confirm(region, u.Ticket, u.Round, -1)
 			if errors.Is(err, lockworker.ErrConflict) {
 				errs[i] = fmt.Errorf("confirm the update of ticket %q of region %q round %d: %w", u.Ticket, region, u.Round, err)
 				continue
@@ -253,7 +254,7 @@ func (s *Store) ConfirmSentAll(ctx context.Context, region string, updates []loc
 				return err
 			}
 		}
-		return nil
+		return c.record()
 	})
 	if err != nil {
 		for i, u := range updates {
@@ -278,7 +279,11 @@ func (s *Store) confirm(ctx context.Context, region, ticket string, round int, s
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		return s.confirmIn(tx, region, ticket, round, seen, how)
+		c := confirmation{store: s, tx: tx, how: how}
+		if err := c.confirm(region, ticket, round, seen); err != nil {
+			return err
+		}
+		return c.record()
 	})
 	if err != nil {
 		return fmt.Errorf("confirm the update of ticket %q of region %q round %d: %w", ticket, region, round, err)
@@ -286,9 +291,21 @@ func (s *Store) confirm(ctx context.Context, region, ticket string, round int, s
 	return nil
 }
 
-// confirmIn confirms an update within transaction tx.
-func (s *Store) confirmIn(tx *gorm.DB, region, ticket string, round int, seen lockworker.Mark, how string) error {
-	row, found, err := lockedEntry(tx, region, ticket)
+// confirmation confirms updates within transaction tx, all at one step of
+// the store's clock, and adds them to the tickets' histories together.
+type confirmation struct {
+	store *Store
+	tx    *gorm.DB
+	how   string // how the updates are known to have arrived
+	// mark is the step of the confirmations, 0 until the first.
+	mark   int64
+	events []ticketEventRow
+}
+
+// confirm confirms the update of a ticket's ledger entry at round; seen is
+// the view's mark, or -1 for an update the ticket system accepted.
+func (c *confirmation) confirm(region, ticket string, round int, seen lockworker.Mark) error {
+	row, found, err := lockedEntry(c.tx, region, ticket)
 	switch {
 	case err != nil:
 		return err
@@ -299,24 +316,40 @@ func (s *Store) confirmIn(tx *gorm.DB, region, ticket string, round int, seen lo
 	case seen >= 0 && row.DecidedMark > int64(seen):
 		return lockworker.ErrStaleView
 	}
-	mark, err := tick(tx)
+	if c.mark == 0 {
+		if c.mark, err = tick(c.tx); err != nil {
+			return err
+		}
+	}
+	err = c.tx.Model(&ledgerRow{}).Where("region = ? AND ticket = ? AND round = ?", region, ticket, round).
+		Updates(map[string]any{"confirmed_at": c.store.now(), "confirmed_mark": c.mark, "claim_holder": ""}).Error
 	if err != nil {
 		return err
 	}
-	err = tx.Model(&ledgerRow{}).Where("region = ? AND ticket = ? AND round = ?", region, ticket, round).
-		Updates(map[string]any{"confirmed_at": s.now(), "confirmed_mark": mark, "claim_holder": ""}).Error
-	if err != nil {
-		return err
+	c.events = append(c.events, c.store.event(row, "", lockworker.EventConfirmed, c.how))
+	return nil
+}
+
+// record adds the confirmations to the tickets' histories.
+func (c *confirmation) record() error {
+	if len(c.events) == 0 {
+		return nil
 	}
-	return s.addEvent(tx, row, "", lockworker.EventConfirmed, how)
+	if err := c.tx.CreateInBatches(&c.events, 500).Error; err != nil {
+		return fmt.Errorf("add to the tickets' histories: %w", err)
+	}
+	return nil
+}
+
+// event is a step of the ticket's history, for the round of row.
+func (s *Store) event(row ledgerRow, pass, event, detail string) ticketEventRow {
+	return ticketEventRow{At: s.now(), Region: row.Region, Ticket: row.Ticket, Round: row.Round, Pass: pass, Event: event, Detail: detail}
 }
 
 // addEvent appends a step to the ticket's history, for the round of row.
 func (s *Store) addEvent(tx *gorm.DB, row ledgerRow, pass, event, detail string) error {
-	err := tx.Create(&ticketEventRow{
-		At: s.now(), Region: row.Region, Ticket: row.Ticket, Round: row.Round, Pass: pass, Event: event, Detail: detail,
-	}).Error
-	if err != nil {
+	e := s.event(row, pass, event, detail)
+	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("add to the ticket's history: %w", err)
 	}
 	return nil
