@@ -24,6 +24,7 @@ import (
 	"github.com/lockworker/lockworker/easit/easittest"
 	"github.com/lockworker/lockworker/internal/skatteverket"
 	"github.com/lockworker/lockworker/lockstore"
+	"github.com/lockworker/lockworker/lockstore/lockstoretest"
 	"github.com/lockworker/lockworker/sync"
 )
 
@@ -52,6 +53,21 @@ func BenchmarkPass(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
 				w := newBenchWorld(b, 2)
+				w.addOrders(b, n)
+				b.StartTimer()
+				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
+			}
+		})
+	}
+}
+
+// BenchmarkPassOnPostgres is BenchmarkPass on a PostgreSQL lock store.
+func BenchmarkPassOnPostgres(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				w := newBenchWorldOnPostgres(b, 2)
 				w.addOrders(b, n)
 				b.StartTimer()
 				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
@@ -202,14 +218,37 @@ type benchRegion struct {
 	calls []time.Time // when each Easit request came
 }
 
+// newBenchWorld is a world of the regions on a fresh SQLite store.
 func newBenchWorld(b *testing.B, regions int) *benchWorld {
+	b.Helper()
+	return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")))
+}
+
+// newBenchWorldOnPostgres is a world of the regions on a fresh schema of
+// the test PostgreSQL.
+func newBenchWorldOnPostgres(b *testing.B, regions int) *benchWorld {
+	b.Helper()
+	dir := b.TempDir()
+	dataKey, auditKey := filepath.Join(dir, "data-key"), filepath.Join(dir, "audit-key")
+	for _, path := range []string{dataKey, auditKey} {
+		if _, err := makeKeyFile(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: postgres, dsn: %q, data_key_file: %q}\naudit: {key_file: %q}\n",
+		lockstoretest.PostgresDSN(b), dataKey, auditKey))
+}
+
+// newBenchWorldOn is a world of the regions on the store that the
+// configuration's lines store name.
+func newBenchWorldOn(b *testing.B, regions int, store string) *benchWorld {
 	b.Helper()
 	w := &benchWorld{}
 	all := []*benchRegion{
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},
 		{code: "12", name: "Region Skåne", org: "2321000255"},
 	}
-	yaml := fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\nregions:\n", filepath.Join(b.TempDir(), "lockworker.db"))
+	yaml := store + "regions:\n"
 	for _, r := range all[:regions] {
 		r.latency = benchLatency
 		r.easit = easittest.NewServer(easittest.Config{APIKey: "easit-key-" + r.code})

@@ -41,6 +41,11 @@ func Client(hc *http.Client, baseURL string, tlsConfig *tls.Config) (*http.Clien
 			base = http.DefaultTransport.(*http.Transport).Clone()
 			base.MaxResponseHeaderBytes = MaxHeaderBytes
 			base.ResponseHeaderTimeout = time.Minute
+			// The client talks to one host: it keeps as many connections to
+			// it for reuse as the transport keeps at all, so that requests
+			// made at once (forms read side by side) need no new connection
+			// (nor TLS handshake) each.
+			base.MaxIdleConnsPerHost = base.MaxIdleConns
 		case *http.Transport:
 			base = t.Clone()
 		default:
