@@ -550,6 +550,9 @@ func (c *Config) Validate() error {
 			// admin token.
 			bad(field+".easit.export_secret", "must be at least %d characters, not all the same (it has %d)", MinAdminToken, utf8.RuneCountInString(sec))
 		}
+		if r.Easit.ExportSecret != "" && c.Admin.Listen == "" {
+			bad(field+".easit.export_secret", "is of no use without admin.listen: Easit's export calls lockworker's admin listener")
+		}
 		if r.Easit.View == "" {
 			bad(field+".easit.view", "is required")
 		}

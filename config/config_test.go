@@ -152,6 +152,9 @@ func TestParseRejects(t *testing.T) {
 			return strings.Replace(s, "api_key: k", "api_key: k, export_secret: sesam-open", 1)
 		},
 			"regions[0].easit.export_secret: must be at least 32 characters, not all the same (it has 10)"},
+		{"an export secret without the admin listener", func(s string) string {
+			return strings.Replace(s, "api_key: k", "api_key: k, export_secret: "+export07, 1)
+		}, "regions[0].easit.export_secret: is of no use without admin.listen"},
 		{"an unreadable secret file", func(s string) string { return strings.Replace(s, "token: t", "token_file: /does/not/exist", 1) }, "regions[0].forms.token_file:"},
 		{"an unknown driver", func(s string) string { return s + "lockstore: {driver: mysql}\n" }, `lockstore.driver: must be sqlite or postgres, not "mysql"`},
 		{"a bad schedule", func(s string) string { return s + "schedule: \"every two minutes\"\n" }, "schedule:"},
@@ -312,10 +315,10 @@ func TestHideConfigSecrets(t *testing.T) {
 func TestTheDeploymentExampleIsValid(t *testing.T) {
 	t.Parallel()
 	creds := t.TempDir()
-	for _, name := range []string{"easit-07-key", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url", "data-key", "audit-key"} {
+	for _, name := range []string{"easit-07-key", "easit-07-export", "forms-07-token", "easit-12-key", "forms-12-token", "admin-token", "pseudonym-key", "postgres-url", "data-key", "audit-key"} {
 		value := name + "-value"
 		switch {
-		case name == "admin-token":
+		case name == "admin-token" || name == "easit-07-export":
 			value += "-of-at-least-32-characters"
 		case strings.HasSuffix(name, "-key"):
 			value += " of at least 32 bytes"
@@ -337,6 +340,9 @@ func TestTheDeploymentExampleIsValid(t *testing.T) {
 	}
 	if cfg.Regions[1].Easit.Fields.Personnummer != "Patientens personnummer" || cfg.Regions[1].Easit.Statuses.Resolved != "Avslutad" {
 		t.Errorf("region 12's overrides were not read: %+v", cfg.Regions[1].Easit)
+	}
+	if cfg.Regions[0].Easit.ExportSecret.Reveal() != "easit-07-export-value-of-at-least-32-characters" {
+		t.Error("region 07's export secret was not read from its credential")
 	}
 	if cfg.Log.PseudonymKeyFile != filepath.Join(creds, "pseudonym-key") {
 		t.Errorf("pseudonym_key_file = %q", cfg.Log.PseudonymKeyFile)
