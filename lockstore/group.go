@@ -15,8 +15,9 @@ const maxGroup = 64
 
 // commitGroup commits the decisions recorded at the same time in one
 // transaction, each within a savepoint of its own: SQLite has one writer,
-// and a commit's wait for the disk is the most of a decision's cost, so that
-// a group of decisions costs hardly more than one. A decision that fails
+// and on PostgreSQL every decision takes the store's clock until its commit
+// (see lockClock), and a commit's wait for the disk is the most of a
+// decision's cost, so that a group of decisions costs hardly more than one. A decision that fails
 // (a conflict) is rolled back to its savepoint and fails alone; every other
 // is durable when its Record returns, as before.
 //

@@ -73,6 +73,23 @@ func tick(tx *gorm.DB) (int64, error) {
 	return mark, nil
 }
 
+// lockClock takes the lock of the store's clock, first thing in a
+// transaction that may advance it. Recording a decision advances the clock
+// before it touches anything else, and holds it to the commit (with all the
+// decisions committed together); every other transaction that advances it
+// takes it first too, so that all take their locks in one order, the clock
+// before the ledger rows, and none can wait for another in a cycle. SQLite
+// has one writer at a time and needs no lock.
+func (s *Store) lockClock(tx *gorm.DB) error {
+	if s.driver != driverPostgres {
+		return nil
+	}
+	if err := tx.Exec("SELECT tick FROM store_clock WHERE id = 1 FOR UPDATE").Error; err != nil {
+		return fmt.Errorf("lock the lock store's clock: %w", err)
+	}
+	return nil
+}
+
 // step marks a step in tx: it advances the clock, and reads the time by
 // which claims run out.
 func (s *Store) step(tx *gorm.DB) (int64, time.Time, error) {
@@ -115,6 +132,9 @@ func (s *Store) ClaimUpdate(ctx context.Context, region, ticket string, round in
 	defer cancel()
 	result := lockworker.ClaimDone
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockClock(tx); err != nil {
+			return err
+		}
 		row, found, err := lockedEntry(tx, region, ticket)
 		if err != nil || !found || row.Round != round || row.ConfirmedAt.Valid {
 			return err
@@ -196,6 +216,9 @@ func (s *Store) ReleaseUpdate(ctx context.Context, region, ticket string, round 
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockClock(tx); err != nil {
+			return err
+		}
 		row, found, err := lockedEntry(tx, region, ticket)
 		if err != nil || !found || row.Round != round || row.ConfirmedAt.Valid {
 			// Confirmed meanwhile (another process saw the update
@@ -243,6 +266,9 @@ func (s *Store) ConfirmSentAll(ctx context.Context, region string, updates []loc
 	defer cancel()
 	errs := make([]error, len(updates))
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockClock(tx); err != nil {
+			return err
+		}
 		c := confirmation{store: s, tx: tx, how: "the ticket system accepted the update"}
 		for i, u := range updates {
 			err := c.confirm(region, u.Ticket, u.Round, -1)
@@ -279,6 +305,9 @@ func (s *Store) confirm(ctx context.Context, region, ticket string, round int, s
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := s.lockClock(tx); err != nil {
+			return err
+		}
 		c := confirmation{store: s, tx: tx, how: how}
 		if err := c.confirm(region, ticket, round, seen); err != nil {
 			return err

@@ -129,7 +129,7 @@ type Store struct {
 	pn *personCipher
 	// auditKey keys the audit trail's chain.
 	auditKey []byte
-	// group commits concurrent decisions together, on SQLite; nil elsewhere.
+	// group commits concurrent decisions together; nil on a reader.
 	group *commitGroup
 }
 
@@ -227,6 +227,11 @@ func connect(ctx context.Context, driver, dsn string, opts Options, readOnly boo
 		if s.reads, err = s.openGorm(readDialector, opts.Connections); err != nil {
 			return nil, errors.Join(fmt.Errorf("open %s lock store: %w", driver, err), s.Close())
 		}
+		s.group = &commitGroup{store: s}
+	}
+	if driver == driverPostgres && !readOnly {
+		// Decisions take the store's clock in turn: committed together,
+		// they take it once, and wait for the disk once.
 		s.group = &commitGroup{store: s}
 	}
 	if err := s.Ping(ctx); err != nil {
