@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/lockworker/lockworker"
 	"golang.org/x/text/unicode/norm"
@@ -66,12 +67,21 @@ type Desk struct {
 	view          string
 	importHandler string
 	fields        Fields
+
+	mu sync.Mutex
+	// listed holds the statuses the view was seen to list: a ticket updated
+	// to one of them stays in the view.
+	listed map[string]bool
+	// unlisted counts the tickets updated to each status the view was not
+	// seen to list: each may have left the view.
+	unlisted map[string]int64
 }
 
 // NewDesk returns the desk of view, updated through importHandler, whose
 // columns are named by fields (empty ones taking their defaults).
 func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
-	return &Desk{client: c, view: view, importHandler: importHandler, fields: fields.WithDefaults().normalized()}
+	return &Desk{client: c, view: view, importHandler: importHandler, fields: fields.WithDefaults().normalized(),
+		listed: map[string]bool{}, unlisted: map[string]int64{}}
 }
 
 // ReadView reads the whole view, page after page, and hands each page's
@@ -91,7 +101,10 @@ func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 // the item's order: repeats and empty strings are kept, for the rules to judge.
 func (d *Desk) ReadView(ctx context.Context, each func(page []lockworker.Ticket) error) error {
 	checked := false
-	err := d.client.EachPage(ctx, ListOptions{View: d.view, SortBy: d.fields.Ticket}, func(columns []Column, items []Item) error {
+	// The view is read while its tickets are updated: those updated to a
+	// status it does not list may leave it (see EachPage).
+	opts := ListOptions{View: d.view, SortBy: d.fields.Ticket, MayHaveLeft: d.mayHaveLeft, Observe: d.observe}
+	err := d.client.EachPage(ctx, opts, func(columns []Column, items []Item) error {
 		// A view that lists no columns and holds no items gives nothing to
 		// check, and nothing to act on.
 		if !checked && (len(columns) > 0 || len(items) > 0) {
@@ -115,6 +128,45 @@ func (d *Desk) ReadView(ctx context.Context, each func(page []lockworker.Ticket)
 		return fmt.Errorf("read the tickets of view %q: %w", d.view, err)
 	}
 	return nil
+}
+
+// observe notes the statuses that a page of the view lists.
+func (d *Desk) observe(page []Item) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, it := range page {
+		for _, p := range it.Properties {
+			if p.Content != nil && norm.NFC.String(p.Name) == d.fields.Status {
+				status := norm.NFC.String(*p.Content)
+				d.listed[status] = true
+				delete(d.unlisted, status)
+			}
+		}
+	}
+}
+
+// updated counts the updates sent to a status the view was not seen to
+// list: whether or not Easit answered that it carried them out, it may have.
+func (d *Desk) updated(us []lockworker.TicketUpdate) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, u := range us {
+		if u.Status != "" && !d.listed[u.Status] {
+			d.unlisted[u.Status]++
+		}
+	}
+}
+
+// mayHaveLeft is how many of the tickets updated so far may have left the
+// view: those updated to a status it was not seen to list.
+func (d *Desk) mayHaveLeft() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var n int64
+	for _, count := range d.unlisted {
+		n += count
+	}
+	return n
 }
 
 func (d *Desk) ticket(it Item) lockworker.Ticket {
@@ -225,6 +277,7 @@ func (d *Desk) Update(ctx context.Context, us []lockworker.TicketUpdate) []error
 	}
 	errs := make([]error, len(us))
 	resp, err := d.client.Import(ctx, req)
+	d.updated(us)
 	var itemErr *ItemError
 	if err != nil && !errors.As(err, &itemErr) {
 		for i, u := range us {

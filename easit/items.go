@@ -16,6 +16,13 @@ type ListOptions struct {
 	// SortBy is the column the items are sorted by, ascending; "Id" when
 	// empty. A stable order keeps the pages of a view from overlapping.
 	SortBy string
+	// MayHaveLeft, when set, is the caller's count of the items that its
+	// own changes may have taken out of the view so far; it may fall as the
+	// caller learns that some did not (see EachPage), from the pages it
+	// sees: Observe, when set, is given every page read whole, whether or
+	// not its items were handed over before.
+	MayHaveLeft func() int64
+	Observe     func(page []Item)
 }
 
 // ItemPage is one page of a view, as Easit gave it.
@@ -212,54 +219,112 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 // at least once (with no items for an empty view), and an error from it ends
 // the read with that error. When the read fails, the items handed over so far
 // are all that was read of the view, not all it holds.
+//
+// A caller that changes the view's items while it reads it (a pass resolving
+// the orders of the pages it has read) says how many it may have taken out
+// (ListOptions.MayHaveLeft). Items that leave and items that come may hide
+// each other in the view's number of items: when the caller may have taken
+// out more items than the view was seen to lose, and the view has more than
+// one page, it is read again from its first page for the items not yet
+// handed over, until a read finds none, or until the caller's count shows
+// that its changes took out no more than the view lost.
 func (c *Client) EachPage(ctx context.Context, opts ListOptions, each func(columns []Column, items []Item) error) error {
-	view := opts.View
-	var columns []Column
-	var read int64
-	seen := make(map[string]bool)
+	r := &viewRead{client: c, opts: opts, each: each, seen: make(map[string]bool), left: opts.MayHaveLeft}
+	if r.left == nil {
+		r.left = func() int64 { return 0 }
+	}
+	start := r.left()
+	// suspect reports whether the caller may have taken out more items than
+	// the view was seen to lose since the read began.
+	suspect := func() bool { return r.left()-start > r.lost }
+	for sweep := 1; ; sweep++ {
+		left, lost := r.left(), r.lost
+		pages, err := r.sweep(ctx, sweep > 1, suspect)
+		switch {
+		case err != nil:
+			return err
+		case pages <= 1 || !suspect():
+			return nil
+		case sweep > 1 && r.left()-left <= r.lost-lost:
+			// Read again after the caller's changes, and none since that
+			// the view's count does not show.
+			return nil
+		}
+	}
+}
+
+// viewRead is a read of a whole view, in one sweep from its first page or
+// more.
+type viewRead struct {
+	client *Client
+	opts   ListOptions
+	each   func([]Column, []Item) error
+	left   func() int64
+
+	columns []Column
+	seen    map[string]bool // the ids of the items handed over
+	reads   int             // pages read, in all sweeps
+	bytes   int64           // bytes read, in all sweeps
+	lost    int64           // items the view was seen to lose, in all sweeps
+}
+
+// sweep reads the view from its first page to its end, stepping back when
+// it shrinks, and hands over the items not handed before; again marks a
+// sweep after the first, which ends as soon as suspect turns false. It
+// returns how many pages it read.
+func (r *viewRead) sweep(ctx context.Context, again bool, suspect func() bool) (pages int, err error) {
+	view := r.opts.View
 	next, size, total := 0, 0, -1 // next: where the first item not yet read lies in the view
-	for reads := 1; ; reads++ {
-		if reads > maxPages {
-			return fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
+	for {
+		r.reads++
+		if r.reads > maxPages {
+			return pages, fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
 		}
 		n := 1
 		if size > 0 {
 			n = next/size + 1
 		}
-		page, bytes, err := c.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: opts.SortBy})
+		page, bytes, err := r.client.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: r.opts.SortBy})
 		if err != nil {
-			return err
+			return pages, err
 		}
-		read += int64(bytes)
+		pages++
+		r.bytes += int64(bytes)
 		switch {
-		case read > c.viewLimit:
-			return fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, c.viewLimit, n)
+		case r.bytes > r.client.viewLimit:
+			return pages, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, r.client.viewLimit, n)
 		case page.Page != n:
-			return fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return pages, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return pages, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		}
-		if reads == 1 {
-			columns = page.Columns
+		if size == 0 {
+			if !again {
+				r.columns = page.Columns
+			}
 			size = cmp.Or(page.PageSize, len(page.Items))
+		}
+		if r.opts.Observe != nil {
+			r.opts.Observe(page.Items)
 		}
 		fresh := page.Items[:0]
 		for _, it := range page.Items {
-			if it.ID != "" && seen[it.ID] {
+			if it.ID != "" && r.seen[it.ID] {
 				continue
 			}
-			seen[it.ID] = true
+			r.seen[it.ID] = true
 			fresh = append(fresh, it)
 		}
-		if len(fresh) > 0 || reads == 1 {
-			if err := each(columns, fresh); err != nil {
-				return err
+		if len(fresh) > 0 || r.reads == 1 {
+			if err := r.each(r.columns, fresh); err != nil {
+				return pages, err
 			}
 		}
-		if size <= 0 {
-			return nil
+		if size <= 0 || (again && !suspect()) {
+			return pages, nil
 		}
 		if total >= 0 && page.TotalNumberOfItems < total {
+			r.lost += int64(total - page.TotalNumberOfItems)
 			if back := max(next-(total-page.TotalNumberOfItems), 0); back/size+1 < n {
 				next, total = back, page.TotalNumberOfItems
 				continue
@@ -269,7 +334,7 @@ func (c *Client) EachPage(ctx context.Context, opts ListOptions, each func(colum
 		next = (n-1)*size + len(page.Items)
 		// A view that gives no number of items ends by its number of pages.
 		if len(page.Items) == 0 || n >= page.TotalNumberOfPages || (total > 0 && next >= total) {
-			return nil
+			return pages, nil
 		}
 	}
 }

@@ -481,3 +481,59 @@ func TestListAllItemsOfAViewThatChangesWhileRead(t *testing.T) {
 		})
 	}
 }
+
+// A view of open orders that the caller's own imports shrink while it reads
+// it, as a pass resolves the orders of the pages it has read, while as many
+// new tickets are registered: the view's number of items stays the same, so
+// it is read once more from its first page, for the items that moved up.
+func TestAViewIsReadAgainWhenItsCallerMayHaveTakenOutItemsUnseen(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	view := []string{"1", "2", "3", "4", "5", "6", "7"}
+	var mu sync.Mutex
+	var pages []int
+	mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == http.MethodPost {
+			// The import resolves tickets 1 and 2, and two tickets are
+			// registered meanwhile.
+			view = append(view[2:], "8", "9")
+			fmt.Fprint(w, `{"importItemResult":[{"uid":"u1","result":"OK"},{"uid":"u2","result":"OK"}]}`)
+			return
+		}
+		var req struct{ Page int }
+		_ = json.Unmarshal(checkRequest(t, r, http.MethodGet, true), &req)
+		pages = append(pages, req.Page)
+		const size = 3
+		var items []string
+		for i := (req.Page - 1) * size; i < min(req.Page*size, len(view)); i++ {
+			items = append(items, fmt.Sprintf(`{"id":"13:%s","property":[]}`, view[i]))
+		}
+		fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":%d,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
+			strings.Join(items, ","), req.Page, req.Page, size, (len(view)+size-1)/size, len(view))
+	})
+	var left atomic.Int64
+	var ids []string
+	err := client.EachPage(t.Context(), easit.ListOptions{View: "V", MayHaveLeft: left.Load}, func(_ []easit.Column, items []easit.Item) error {
+		for _, it := range items {
+			ids = append(ids, strings.TrimPrefix(it.ID, "13:"))
+		}
+		if len(ids) == 3 {
+			_, err := client.Import(t.Context(), easit.ImportRequest{Handler: "H", Items: []easit.ImportItem{{UID: "u1"}, {UID: "u2"}}})
+			left.Add(2)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	if want := []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}; !slices.Equal(ids, want) {
+		t.Errorf("items %v, want %v (pages read: %v)", ids, want, pages)
+	}
+	if want := []int{1, 2, 3, 1, 2, 3}; !slices.Equal(pages, want) {
+		t.Errorf("pages read %v, want %v: the view once, and once more from its first page", pages, want)
+	}
+}

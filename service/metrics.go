@@ -114,9 +114,11 @@ func (m *Metrics) observePass(sum sync.Summary, trigger string, now time.Time) {
 		m.passDuration.WithLabelValues(r.Code).Observe(r.Duration.Seconds())
 		if r.Error != "" {
 			m.regionFailed.WithLabelValues(r.Code).Inc()
-			continue
+		} else {
+			m.lastSuccess.WithLabelValues(r.Code).Set(float64(now.UnixNano()) / 1e9)
 		}
-		m.lastSuccess.WithLabelValues(r.Code).Set(float64(now.UnixNano()) / 1e9)
+		// A region whose view could not be read whole has the orders of the
+		// pages read before: they are counted as any other.
 		for _, o := range r.Orders {
 			// A deferred order, or a ticket asked for that needed nothing,
 			// got no outcome in this pass.

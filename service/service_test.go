@@ -400,6 +400,34 @@ func TestMetricsCountWhatPassesDid(t *testing.T) {
 	}
 }
 
+// A region whose view could not be read whole counts as failed, and the
+// orders of the pages read before it are counted all the same: their locks
+// were applied and their tickets updated.
+func TestMetricsCountTheOrdersOfARegionReadInPart(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.syncer.run = func(_ context.Context, opts sync.Options) (sync.Summary, error) {
+		sum := summary(opts, nil)
+		sum.Regions[0].Error = `read the tickets of view "VIS-1177-las": page 2: HTTP 503`
+		return sum, nil
+	}
+	e.svc.Sync(context.Background(), sync.Options{}, "schedule")
+
+	_, body := e.do(t, http.MethodGet, "/metrics", "")
+
+	for _, want := range []string{
+		`lockworker_orders_total{kind="lock",outcome="resolved",reason="",region="07"} 1`,
+		`lockworker_region_failures_total{region="07"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, `lockworker_last_successful_pass_timestamp_seconds{region="07"}`) {
+		t.Error("region 07 has a last successful pass, although its view was not read whole")
+	}
+}
+
 func TestRunPassesOnTheScheduleAndStopsCleanly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		syncer := &fakeSyncer{}

@@ -108,7 +108,9 @@ func (b *batcher) run(ctx context.Context) {
 			case <-linger.C:
 				break gather
 			case <-poll.C:
-				if len(b.queue) == 0 && !b.underway() {
+				// An order queues its update before it lets its slot go:
+				// asked in this order, none is between the two.
+				if !b.underway() && len(b.queue) == 0 {
 					break gather
 				}
 			case q, ok := <-b.queue:

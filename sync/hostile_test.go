@@ -314,8 +314,11 @@ func TestAViewOfAThousandOrdersIsHandledWholeAndOnce(t *testing.T) {
 			pages++
 		}
 	}
-	if pages != n/100 {
-		t.Errorf("%d pages read, want %d pages of 100", pages, n/100)
+	// The pass's own updates, sent while the view was read, may have taken
+	// tickets out of it: its first page is read once more, which shows them
+	// still there, resolved.
+	if pages < n/100 || pages > n/100+1 {
+		t.Errorf("%d pages read, want the %d pages of 100 and at most the first once more", pages, n/100)
 	}
 	for i := range n {
 		ticket := strconv.Itoa(1000 + i)

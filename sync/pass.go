@@ -175,7 +175,15 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	v := view{region: r, slots: make(chan struct{}, s.concurrency()), reading: new(atomic.Bool)}
 	v.updates = newBatcher(ctx, r, s.Store, s.importBatch(), v.underway)
 
-	orders, err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) bool { return opts.wants(t.ID) }, opts)
+	var orders []*viewOrder
+	err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) *viewOrder {
+		if !opts.wants(t.ID) {
+			return nil
+		}
+		o := &viewOrder{id: t.ID, status: t.Status}
+		orders = append(orders, o)
+		return o
+	}, opts)
 	if err != nil {
 		// What Easit said is not lockworker's text: it may hold anything.
 		rs.Error = lockworker.Redact(err.Error())
@@ -200,7 +208,7 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 
 	for _, o := range orders {
 		res := o.res
-		if res == nil && opts.Ticket != "" && !stopping(opts.Stopping) {
+		if res == nil && o.started && opts.Ticket != "" && !stopping(opts.Stopping) {
 			// The ticket asked for is in the view, but not for the pass to
 			// act on: say so rather than nothing.
 			res = &Result{Ticket: o.id, Action: ActionNone,
@@ -217,50 +225,42 @@ func (s *Syncer) runRegion(ctx context.Context, log zerolog.Logger, pass string,
 	return rs
 }
 
-// viewOrder is a ticket of the view as the pass handles it: what became of
-// it, or that its view was stale.
+// viewOrder is a ticket of the view as the pass handles it: whether its
+// handling started, and what became of it, or that its view was stale.
 type viewOrder struct {
 	id, status string
+	started    bool
 	res        *Result
 	stale      bool
 }
 
 // handleAgain reads the region's view again and handles the stale orders
-// from it. An order whose view is stale again, or that cannot be read again,
-// is deferred; one gone from the view is no longer the pass's to handle.
+// from it. An order whose view is stale again, or that could not be started
+// again (the read failed or was cut short), is deferred; one gone from the
+// view is no longer the pass's to handle.
 func (s *Syncer) handleAgain(ctx context.Context, log zerolog.Logger, pass string, v view, stale []*viewOrder, opts Options) {
-	defer func() {
-		for _, o := range stale {
-			if o.res != nil && o.res.Action == ActionDeferred {
-				log.Info().Str("ticket", o.id).Str("why", o.res.Why).Msg("order left for a later pass")
-			}
-		}
-	}()
-	byID := make(map[string]*viewOrder, len(stale))
+	waiting := make(map[string][]*viewOrder, len(stale))
 	for _, o := range stale {
-		byID[o.id] = o
-		o.stale = false
+		waiting[o.id] = append(waiting[o.id], o)
+		o.stale, o.started = false, false
 	}
-	taken := map[string]bool{}
-	again, err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) bool {
-		if byID[t.ID] == nil || taken[t.ID] {
-			return false
+	err := s.handleView(ctx, log, pass, v, func(t lockworker.Ticket) *viewOrder {
+		q := waiting[t.ID]
+		if len(q) == 0 {
+			return nil
 		}
-		taken[t.ID] = true
-		return true
+		waiting[t.ID] = q[1:]
+		return q[0]
 	}, opts)
-	for _, a := range again {
-		o := byID[a.id]
-		o.res = a.res
-		if a.stale {
+	for _, o := range stale {
+		switch {
+		case o.stale:
 			o.res = deferredResult(o.id, "the view, read twice, was older than the ticket's last recorded step: another process is at work on it")
+		case !o.started && err != nil:
+			o.res = deferredResult(o.id, "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
 		}
-	}
-	if err != nil {
-		for _, o := range stale {
-			if !taken[o.id] {
-				o.res = deferredResult(o.id, "the view was older than the ticket's last recorded step, and reading it again failed: "+lockworker.Redact(err.Error()))
-			}
+		if o.res != nil && o.res.Action == ActionDeferred {
+			log.Info().Str("ticket", o.id).Str("why", o.res.Why).Msg("order left for a later pass")
 		}
 	}
 }
@@ -270,25 +270,26 @@ var errStopped = errors.New("the pass is stopping")
 
 // handleView reads the lock store's clock and then the region's view (which
 // so shows every step the store had marked by then), and handles each of its
-// tickets that want takes as its page comes. At most Concurrency orders at a
-// time read and write (each holds one of v.slots), the view's read waiting
-// for a free one; an order waiting for its update's batch holds none, so that
-// the next batch fills while one is in flight. It returns once every order
-// started is done, with the orders in the view's order and the error that
-// ended the read early, if any.
-func (s *Syncer) handleView(ctx context.Context, log zerolog.Logger, pass string, v view, want func(lockworker.Ticket) bool, opts Options) ([]*viewOrder, error) {
+// tickets for which take gives an order, as its page comes. At most
+// Concurrency orders at a time read and write (each holds one of v.slots),
+// the view's read waiting for a free one; an order waiting for its update's
+// batch holds none, so that the next batch fills while one is in flight. It
+// returns once every order started is done, with the error that ended the
+// read early, if any; an order that take gave but that did not start then is
+// left with started false.
+func (s *Syncer) handleView(ctx context.Context, log zerolog.Logger, pass string, v view, take func(lockworker.Ticket) *viewOrder, opts Options) error {
 	seen, err := s.Store.Mark(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read the lock store's clock: %w", err)
+		return fmt.Errorf("read the lock store's clock: %w", err)
 	}
 	v.seen = seen
-	var orders []*viewOrder
 	var g errgroup.Group
 	g.SetLimit(s.concurrency() + 2*s.importBatch())
 	v.reading.Store(true)
 	err = v.region.Tickets.ReadView(ctx, func(page []lockworker.Ticket) error {
 		for _, t := range page {
-			if !want(t) {
+			o := take(t)
+			if o == nil {
 				continue
 			}
 			// The orders take their turns in the view's order.
@@ -303,8 +304,7 @@ func (s *Syncer) handleView(ctx context.Context, log zerolog.Logger, pass string
 				<-v.slots
 				return errStopped // the orders not started are left for the next pass
 			}
-			o := &viewOrder{id: t.ID, status: t.Status}
-			orders = append(orders, o)
+			o.started = true
 			release := gosync.OnceFunc(func() { <-v.slots })
 			g.Go(func() error {
 				defer release()
@@ -319,7 +319,7 @@ func (s *Syncer) handleView(ctx context.Context, log zerolog.Logger, pass string
 	if errors.Is(err, errStopped) {
 		err = nil
 	}
-	return orders, err
+	return err
 }
 
 // stopping reports whether stop is closed.

@@ -22,8 +22,9 @@ type Summary struct {
 type RegionSummary struct {
 	Code string `json:"code"`
 	Name string `json:"name"`
-	// Error says why the region's orders could not be read; empty when they
-	// were.
+	// Error says why the region's view could not be read, or not whole;
+	// empty when it was. The orders of the pages read before are in Orders
+	// all the same.
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
 	Orders   []Result      `json:"orders"`

@@ -1,11 +1,16 @@
 package sync_test
 
 import (
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/easit"
+	"github.com/lockworker/lockworker/easit/easittest"
+	"github.com/lockworker/lockworker/sync"
 )
 
 // In a real Easit view two columns can carry one label (a text and a
@@ -60,6 +65,53 @@ func TestAnswersWithAByteOrderMarkAreRead(t *testing.T) {
 	for _, ticket := range []string{"71", "72"} {
 		if e, ok, err := w.store.Ledger(t.Context(), "07", ticket); err != nil || !ok || !e.Confirmed() {
 			t.Errorf("ticket %s's ledger entry = %+v, %v, %v; want confirmed", ticket, e, ok, err)
+		}
+	}
+}
+
+// A view of only the open and waiting orders, read in pages while the pass
+// itself resolves the orders of the pages it has read (so that they leave
+// the view) and an agent registers a new order: no order that stayed in the
+// view is passed over, although the view's number of items stays the same.
+func TestAViewOfOpenOrdersLosesNoOrderToThePassesOwnUpdates(t *testing.T) {
+	t.Parallel()
+	w := setupVariant(t, variant{easitPageSize: 10, openView: true})
+	people := testNumbers(t, 31)
+	var orders []placed
+	for i, pnr := range people[:30] {
+		ticket := strconv.Itoa(100 + i)
+		if i >= 9 {
+			orders = append(orders, w.place("07", ticket, pnr))
+			continue
+		}
+		// Orders whose form is not signed yet: they wait, and stay in the
+		// view.
+		w.accounts(pnr)
+		o := w.lockOrder("07", ticket, pnr)
+		o.form = nil
+		w.add("07", o)
+		orders = append(orders, placed{code: "07", ticket: ticket, pnr: pnr})
+	}
+	e := w.regions["07"].easit
+	var registered atomic.Bool
+	e.SetFault(func(c easittest.Call) *easittest.Fault {
+		if c.Op == easit.OpList && c.Page == 2 && registered.CompareAndSwap(false, true) {
+			// The new order comes while page 1's own order is resolved.
+			w.place("07", "500", people[30])
+			return &easittest.Fault{Delay: 500 * time.Millisecond}
+		}
+		return nil
+	})
+
+	sum := w.pass(sync.Options{Region: "07"})
+
+	handled := map[string]bool{}
+	for _, o := range sum.Regions[0].Orders {
+		handled[o.Ticket] = true
+	}
+	for _, o := range orders {
+		if !handled[o.ticket] {
+			t.Errorf("ticket %s stayed in the view (%s) and the pass did not handle it", o.ticket, e.Status(o.ticket))
 		}
 	}
 }

@@ -114,6 +114,8 @@ type variant struct {
 	// the world's, for the tests of claims held by processes that live or
 	// die while the test waits.
 	realClaims bool
+	// openView has the Easit views list only the open and waiting orders.
+	openView bool
 }
 
 // ampleTime is the variant whose clients give a read a minute, of Easit and
@@ -150,7 +152,11 @@ func setupVariant(t *testing.T, v variant) *world {
 		{code: "07", name: "Region Kronoberg", org: "2321000065"},
 		{code: "12", name: "Region Skåne", org: "2321000255"},
 	} {
-		r.easit = easittest.NewServer(easittest.Config{APIKey: apiKey, Now: w.clock.Now, PageSize: v.easitPageSize, ByteOrderMark: v.byteOrderMark})
+		cfg := easittest.Config{APIKey: apiKey, Now: w.clock.Now, PageSize: v.easitPageSize, ByteOrderMark: v.byteOrderMark}
+		if v.openView {
+			cfg.OnlyStatuses = []string{statuses.Open, statuses.Waiting}
+		}
+		r.easit = easittest.NewServer(cfg)
 		t.Cleanup(r.easit.Close)
 		r.forms = cosmictest.NewServer(cosmictest.Config{Token: token, ByteOrderMark: v.byteOrderMark})
 		t.Cleanup(r.forms.Close)

@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lockworker/lockworker"
 	"github.com/lockworker/lockworker/cosmic/cosmictest"
 	"github.com/lockworker/lockworker/easit"
 	"github.com/lockworker/lockworker/easit/easittest"
 	"github.com/lockworker/lockworker/lockstore/lockstoretest"
+	"github.com/lockworker/lockworker/sync"
 )
 
 // A pass carries out every region's orders and tells each ticket once; a
@@ -571,5 +573,29 @@ func TestSyncNarrowed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A region whose view could not be read whole is shown so, with the orders
+// of the pages read before: their locks were applied and their tickets
+// updated, and the totals count them.
+func TestSyncShowsTheOrdersOfARegionReadInPart(t *testing.T) {
+	t.Parallel()
+	sum := sync.Summary{Pass: "20261130T090000-abcdef", Regions: []sync.RegionSummary{{
+		Code: "07", Name: "Region Kronoberg", Error: `read the tickets of view "VIS-1177-las": page 2: HTTP 503`,
+		Orders: []sync.Result{{Ticket: "55", Kind: lockworker.KindLock, Outcome: lockworker.OutcomeResolved, Action: sync.ActionDecided}},
+	}}}
+	var out strings.Builder
+	if err := writeSummary(&out, sum, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`could not be read whole (the orders below are those of the pages read before): read the tickets of view "VIS-1177-las": page 2: HTTP 503`,
+		"55      lock  resolved  -       decided",
+		"1 resolved, 0 noop",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, out.String())
+		}
 	}
 }

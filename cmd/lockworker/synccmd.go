@@ -116,10 +116,15 @@ func writeSummary(w io.Writer, sum sync.Summary, reveal bool) error {
 	for _, r := range sum.Regions {
 		fmt.Fprintf(tw, "\nregion %s %s\n", r.Code, safetext.Escape(r.Name))
 		if r.Error != "" {
-			fmt.Fprintf(tw, "  could not be read: %s\n", safetext.Escape(r.Error))
-			continue
-		}
-		if len(r.Orders) == 0 {
+			what := "could not be read"
+			if len(r.Orders) > 0 {
+				what = "could not be read whole (the orders below are those of the pages read before)"
+			}
+			fmt.Fprintf(tw, "  %s: %s\n", what, safetext.Escape(r.Error))
+			if len(r.Orders) == 0 {
+				continue
+			}
+		} else if len(r.Orders) == 0 {
 			fmt.Fprintln(tw, "  no open orders")
 			continue
 		}

@@ -39,6 +39,9 @@ type Config struct {
 	// ByteOrderMark puts a UTF-8 byte-order mark before every JSON answer,
 	// as some Easit installations do.
 	ByteOrderMark bool
+	// OnlyStatuses, when set, has the view list only the tickets in one of
+	// these statuses (a view of the open and waiting orders).
+	OnlyStatuses []string
 }
 
 // Order is a ticket of the order view, given as its fields. An empty field
@@ -509,6 +512,9 @@ func (s *Server) list(w http.ResponseWriter, req listRequest) {
 
 	s.mu.Lock()
 	all := slices.Clone(s.tickets)
+	if len(s.cfg.OnlyStatuses) > 0 {
+		all = slices.DeleteFunc(all, func(t *ticket) bool { return !slices.Contains(s.cfg.OnlyStatuses, t.content(s.fields.Status)) })
+	}
 	slices.SortStableFunc(all, s.byTicketNumber)
 	var answer itemPage
 	answer.Columns.Column = s.columns()
