@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 
@@ -72,16 +73,16 @@ type Desk struct {
 	// listed holds the statuses the view was seen to list: a ticket updated
 	// to one of them stays in the view.
 	listed map[string]bool
-	// unlisted counts the tickets updated to each status the view was not
-	// seen to list: each may have left the view.
-	unlisted map[string]int64
+	// sent counts the tickets updated to each status, as the updates are
+	// sent: whatever Easit answers, it may have carried them out.
+	sent map[string]int64
 }
 
 // NewDesk returns the desk of view, updated through importHandler, whose
 // columns are named by fields (empty ones taking their defaults).
 func NewDesk(c *Client, view, importHandler string, fields Fields) *Desk {
 	return &Desk{client: c, view: view, importHandler: importHandler, fields: fields.WithDefaults().normalized(),
-		listed: map[string]bool{}, unlisted: map[string]int64{}}
+		listed: map[string]bool{}, sent: map[string]int64{}}
 }
 
 // ReadView reads the whole view, page after page, and hands each page's
@@ -103,7 +104,7 @@ func (d *Desk) ReadView(ctx context.Context, each func(page []lockworker.Ticket)
 	checked := false
 	// The view is read while its tickets are updated: those updated to a
 	// status it does not list may leave it (see EachPage).
-	opts := ListOptions{View: d.view, SortBy: d.fields.Ticket, MayHaveLeft: d.mayHaveLeft, Observe: d.observe}
+	opts := ListOptions{View: d.view, SortBy: d.fields.Ticket, MayHaveLeft: d.mayHaveLeftSince(d.sentSoFar()), Observe: d.observe}
 	err := d.client.EachPage(ctx, opts, func(columns []Column, items []Item) error {
 		// A view that lists no columns and holds no items gives nothing to
 		// check, and nothing to act on.
@@ -137,36 +138,45 @@ func (d *Desk) observe(page []Item) {
 	for _, it := range page {
 		for _, p := range it.Properties {
 			if p.Content != nil && norm.NFC.String(p.Name) == d.fields.Status {
-				status := norm.NFC.String(*p.Content)
-				d.listed[status] = true
-				delete(d.unlisted, status)
+				d.listed[norm.NFC.String(*p.Content)] = true
 			}
 		}
 	}
 }
 
-// updated counts the updates sent to a status the view was not seen to
-// list: whether or not Easit answered that it carried them out, it may have.
-func (d *Desk) updated(us []lockworker.TicketUpdate) {
+// sending counts updates about to be sent.
+func (d *Desk) sending(us []lockworker.TicketUpdate) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, u := range us {
-		if u.Status != "" && !d.listed[u.Status] {
-			d.unlisted[u.Status]++
+		if u.Status != "" {
+			d.sent[u.Status]++
 		}
 	}
 }
 
-// mayHaveLeft is how many of the tickets updated so far may have left the
-// view: those updated to a status it was not seen to list.
-func (d *Desk) mayHaveLeft() int64 {
+// sentSoFar returns a copy of the counts of the updates sent.
+func (d *Desk) sentSoFar() map[string]int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var n int64
-	for _, count := range d.unlisted {
-		n += count
+	return maps.Clone(d.sent)
+}
+
+// mayHaveLeftSince returns a count of the tickets that the updates sent
+// since the counts were base may have taken out of the view: those to a
+// status the view was not seen to list.
+func (d *Desk) mayHaveLeftSince(base map[string]int64) func() int64 {
+	return func() int64 {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		var n int64
+		for status, count := range d.sent {
+			if !d.listed[status] {
+				n += count - base[status]
+			}
+		}
+		return n
 	}
-	return n
 }
 
 func (d *Desk) ticket(it Item) lockworker.Ticket {
@@ -276,8 +286,8 @@ func (d *Desk) Update(ctx context.Context, us []lockworker.TicketUpdate) []error
 		req.Items = append(req.Items, ImportItem{UID: uid, Properties: props})
 	}
 	errs := make([]error, len(us))
+	d.sending(us)
 	resp, err := d.client.Import(ctx, req)
-	d.updated(us)
 	var itemErr *ItemError
 	if err != nil && !errors.As(err, &itemErr) {
 		for i, u := range us {

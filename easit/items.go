@@ -17,10 +17,10 @@ type ListOptions struct {
 	// empty. A stable order keeps the pages of a view from overlapping.
 	SortBy string
 	// MayHaveLeft, when set, is the caller's count of the items that its
-	// own changes may have taken out of the view so far; it may fall as the
-	// caller learns that some did not (see EachPage), from the pages it
-	// sees: Observe, when set, is given every page read whole, whether or
-	// not its items were handed over before.
+	// own changes, sent since the read of a whole view began, may have taken
+	// out of it; it may fall as the caller learns that some did not (see
+	// EachPage), from the pages it sees: Observe, when set, is given every
+	// page read, whether or not its items were handed over before.
 	MayHaveLeft func() int64
 	Observe     func(page []Item)
 }
@@ -223,35 +223,29 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 // A caller that changes the view's items while it reads it (a pass resolving
 // the orders of the pages it has read) says how many it may have taken out
 // (ListOptions.MayHaveLeft). Items that leave and items that come may hide
-// each other in the view's number of items: when the caller may have taken
-// out more items than the view was seen to lose, and the view has more than
-// one page, it is read again from its first page for the items not yet
-// handed over, until a read finds none, or until the caller's count shows
-// that its changes took out no more than the view lost.
+// each other in the view's number of items: when, by the time a view of more
+// than one page was read to its end, the caller may have taken out more items
+// than the view was seen to lose, it is read again from its first page for
+// the items not yet handed over, at most maxSweeps times in all, each read
+// within the bounds of one. A read again stops as soon as the caller's count
+// shows that its changes took out no more than the view lost. What one read
+// misses of a view that keeps changing, the next reads.
 func (c *Client) EachPage(ctx context.Context, opts ListOptions, each func(columns []Column, items []Item) error) error {
 	r := &viewRead{client: c, opts: opts, each: each, seen: make(map[string]bool), left: opts.MayHaveLeft}
 	if r.left == nil {
 		r.left = func() int64 { return 0 }
 	}
-	start := r.left()
-	// suspect reports whether the caller may have taken out more items than
-	// the view was seen to lose since the read began.
-	suspect := func() bool { return r.left()-start > r.lost }
-	for sweep := 1; ; sweep++ {
-		left, lost := r.left(), r.lost
-		pages, err := r.sweep(ctx, sweep > 1, suspect)
-		switch {
-		case err != nil:
+	for sweep := 1; sweep <= maxSweeps; sweep++ {
+		pages, leftAtEnd, err := r.sweep(ctx, sweep > 1)
+		if err != nil || pages <= 1 || leftAtEnd <= r.lost {
 			return err
-		case pages <= 1 || !suspect():
-			return nil
-		case sweep > 1 && r.left()-left <= r.lost-lost:
-			// Read again after the caller's changes, and none since that
-			// the view's count does not show.
-			return nil
 		}
 	}
+	return nil
 }
+
+// maxSweeps bounds the reads of one view from its first page.
+const maxSweeps = 3
 
 // viewRead is a read of a whole view, in one sweep from its first page or
 // more.
@@ -262,23 +256,23 @@ type viewRead struct {
 	left   func() int64
 
 	columns []Column
-	seen    map[string]bool // the ids of the items handed over
-	reads   int             // pages read, in all sweeps
-	bytes   int64           // bytes read, in all sweeps
+	handed  bool            // whether each was called
+	seen    map[string]bool // the keys of the items handed over
 	lost    int64           // items the view was seen to lose, in all sweeps
 }
 
 // sweep reads the view from its first page to its end, stepping back when
 // it shrinks, and hands over the items not handed before; again marks a
-// sweep after the first, which ends as soon as suspect turns false. It
-// returns how many pages it read.
-func (r *viewRead) sweep(ctx context.Context, again bool, suspect func() bool) (pages int, err error) {
+// sweep after the first, which ends as soon as the caller's count shows that
+// its changes took out no more than the view lost. It returns how many pages
+// it read, and the caller's count as it was when the last page came.
+func (r *viewRead) sweep(ctx context.Context, again bool) (pages int, leftAtEnd int64, err error) {
 	view := r.opts.View
+	var read int64
 	next, size, total := 0, 0, -1 // next: where the first item not yet read lies in the view
 	for {
-		r.reads++
-		if r.reads > maxPages {
-			return pages, fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
+		if pages >= maxPages {
+			return pages, 0, fmt.Errorf("easit: list items of view %q: more than %d reads of its pages", view, maxPages)
 		}
 		n := 1
 		if size > 0 {
@@ -286,17 +280,20 @@ func (r *viewRead) sweep(ctx context.Context, again bool, suspect func() bool) (
 		}
 		page, bytes, err := r.client.listItems(ctx, ListOptions{View: view, Page: n, PageSize: allItemsPageSize, SortBy: r.opts.SortBy})
 		if err != nil {
-			return pages, err
+			return pages, 0, err
 		}
+		// Taken before the page's orders start: what they change comes after
+		// the page was read.
+		leftAtEnd = r.left()
 		pages++
-		r.bytes += int64(bytes)
+		read += int64(bytes)
 		switch {
-		case r.bytes > r.client.viewLimit:
-			return pages, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, r.client.viewLimit, n)
+		case read > r.client.viewLimit:
+			return pages, 0, fmt.Errorf("easit: list items of view %q: more than %d bytes by page %d, more than a view of open orders can be", view, r.client.viewLimit, n)
 		case page.Page != n:
-			return pages, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
+			return pages, 0, fmt.Errorf("easit: list items of view %q: asked for page %d, got page %d", view, n, page.Page)
 		case page.TotalNumberOfPages > maxPages:
-			return pages, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
+			return pages, 0, fmt.Errorf("easit: list items of view %q: %d pages, more than the %d lockworker reads", view, page.TotalNumberOfPages, maxPages)
 		}
 		if size == 0 {
 			if !again {
@@ -309,19 +306,24 @@ func (r *viewRead) sweep(ctx context.Context, again bool, suspect func() bool) (
 		}
 		fresh := page.Items[:0]
 		for _, it := range page.Items {
-			if it.ID != "" && r.seen[it.ID] {
+			key := r.key(it)
+			switch {
+			case key == "" && again:
+				continue // handed over by the first read, or to be by the next pass
+			case key != "" && r.seen[key]:
 				continue
 			}
-			r.seen[it.ID] = true
+			r.seen[key] = true
 			fresh = append(fresh, it)
 		}
-		if len(fresh) > 0 || r.reads == 1 {
+		if len(fresh) > 0 || !r.handed {
+			r.handed = true
 			if err := r.each(r.columns, fresh); err != nil {
-				return pages, err
+				return pages, 0, err
 			}
 		}
-		if size <= 0 || (again && !suspect()) {
-			return pages, nil
+		if size <= 0 || (again && r.left() <= r.lost) {
+			return pages, leftAtEnd, nil
 		}
 		if total >= 0 && page.TotalNumberOfItems < total {
 			r.lost += int64(total - page.TotalNumberOfItems)
@@ -334,7 +336,22 @@ func (r *viewRead) sweep(ctx context.Context, again bool, suspect func() bool) (
 		next = (n-1)*size + len(page.Items)
 		// A view that gives no number of items ends by its number of pages.
 		if len(page.Items) == 0 || n >= page.TotalNumberOfPages || (total > 0 && next >= total) {
-			return pages, nil
+			return pages, leftAtEnd, nil
 		}
 	}
+}
+
+// key names an item within the view: its database id or, for an item
+// without one, its value in the sort column; "" when it has neither.
+func (r *viewRead) key(it Item) string {
+	if it.ID != "" {
+		return it.ID
+	}
+	sortBy := cmp.Or(r.opts.SortBy, "Id")
+	for _, p := range it.Properties {
+		if p.Name == sortBy && p.Content != nil && *p.Content != "" {
+			return "\x00" + *p.Content
+		}
+	}
+	return ""
 }

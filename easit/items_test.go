@@ -485,7 +485,7 @@ func TestListAllItemsOfAViewThatChangesWhileRead(t *testing.T) {
 // A view of open orders that the caller's own imports shrink while it reads
 // it, as a pass resolves the orders of the pages it has read, while as many
 // new tickets are registered: the view's number of items stays the same, so
-// it is read once more from its first page, for the items that moved up.
+// it is read again from its first page, for the items that moved up.
 func TestAViewIsReadAgainWhenItsCallerMayHaveTakenOutItemsUnseen(t *testing.T) {
 	t.Parallel()
 	client, mux := setup(t)
@@ -533,7 +533,9 @@ func TestAViewIsReadAgainWhenItsCallerMayHaveTakenOutItemsUnseen(t *testing.T) {
 	if want := []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}; !slices.Equal(ids, want) {
 		t.Errorf("items %v, want %v (pages read: %v)", ids, want, pages)
 	}
-	if want := []int{1, 2, 3, 1, 2, 3}; !slices.Equal(pages, want) {
-		t.Errorf("pages read %v, want %v: the view once, and once more from its first page", pages, want)
+	// The view never shows the two tickets gone: it is read from its first
+	// page as often as a read may be, three times.
+	if want := []int{1, 2, 3, 1, 2, 3, 1, 2, 3}; !slices.Equal(pages, want) {
+		t.Errorf("pages read %v, want %v: the view read three times", pages, want)
 	}
 }

@@ -301,10 +301,15 @@ func TestAPassTellsOfEachRegionAsItIsDone(t *testing.T) {
 	w := setup(t)
 	w.accounts(adult)
 	w.add("12", w.lockOrder("12", "101", adult))
+	var mu gosync.Mutex
 	var done []string
 	var lockedWhenDone []bool
 
 	sum := w.pass(sync.Options{RegionDone: func(r sync.RegionSummary) {
+		// The regions run at once: each may be told of from its own
+		// goroutine.
+		mu.Lock()
+		defer mu.Unlock()
 		done = append(done, r.Code)
 		_, locked := w.lock(adult)
 		lockedWhenDone = append(lockedWhenDone, locked)

@@ -61,6 +61,24 @@ func BenchmarkPass(b *testing.B) {
 	}
 }
 
+// BenchmarkPassOfAViewOfOpenOrders is BenchmarkPass with views that list
+// only the open and waiting orders: the pass's own updates take the tickets
+// it resolves out of the view while it reads it.
+func BenchmarkPassOfAViewOfOpenOrders(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				w := newBenchWorldOn(b, 2, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")),
+					easittest.Config{OnlyStatuses: []string{open, config.DefaultStatuses.Waiting}})
+				w.addOrders(b, n)
+				b.StartTimer()
+				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
+			}
+		})
+	}
+}
+
 // BenchmarkPassOnPostgres is BenchmarkPass on a PostgreSQL lock store.
 func BenchmarkPassOnPostgres(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
@@ -221,7 +239,7 @@ type benchRegion struct {
 // newBenchWorld is a world of the regions on a fresh SQLite store.
 func newBenchWorld(b *testing.B, regions int) *benchWorld {
 	b.Helper()
-	return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")))
+	return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")), easittest.Config{})
 }
 
 // newBenchWorldOnPostgres is a world of the regions on a fresh schema of
@@ -236,12 +254,12 @@ func newBenchWorldOnPostgres(b *testing.B, regions int) *benchWorld {
 		}
 	}
 	return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: postgres, dsn: %q, data_key_file: %q}\naudit: {key_file: %q}\n",
-		lockstoretest.PostgresDSN(b), dataKey, auditKey))
+		lockstoretest.PostgresDSN(b), dataKey, auditKey), easittest.Config{})
 }
 
 // newBenchWorldOn is a world of the regions on the store that the
-// configuration's lines store name.
-func newBenchWorldOn(b *testing.B, regions int, store string) *benchWorld {
+// configuration's lines store name, its Easits made as view says.
+func newBenchWorldOn(b *testing.B, regions int, store string, view easittest.Config) *benchWorld {
 	b.Helper()
 	w := &benchWorld{}
 	all := []*benchRegion{
@@ -251,7 +269,8 @@ func newBenchWorldOn(b *testing.B, regions int, store string) *benchWorld {
 	yaml := store + "regions:\n"
 	for _, r := range all[:regions] {
 		r.latency = benchLatency
-		r.easit = easittest.NewServer(easittest.Config{APIKey: "easit-key-" + r.code})
+		view.APIKey = "easit-key-" + r.code
+		r.easit = easittest.NewServer(view)
 		b.Cleanup(r.easit.Close)
 		r.easit.SetFault(func(easittest.Call) *easittest.Fault {
 			r.mu.Lock()
