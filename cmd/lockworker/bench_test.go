@@ -47,45 +47,29 @@ import (
 //     heap in use before the pass.
 const benchLatency = 5 * time.Millisecond
 
-func BenchmarkPass(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
-			for range b.N {
-				b.StopTimer()
-				w := newBenchWorld(b, 2)
-				w.addOrders(b, n)
-				b.StartTimer()
-				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
-			}
-		})
-	}
-}
+func BenchmarkPass(b *testing.B) { benchPasses(b, newBenchWorld) }
 
 // BenchmarkPassOfAViewOfOpenOrders is BenchmarkPass with views that list
 // only the open and waiting orders: the pass's own updates take the tickets
 // it resolves out of the view while it reads it.
 func BenchmarkPassOfAViewOfOpenOrders(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
-			for range b.N {
-				b.StopTimer()
-				w := newBenchWorldOn(b, 2, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")),
-					easittest.Config{OnlyStatuses: []string{open, config.DefaultStatuses.Waiting}})
-				w.addOrders(b, n)
-				b.StartTimer()
-				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
-			}
-		})
-	}
+	benchPasses(b, func(b *testing.B, regions int) *benchWorld {
+		return newBenchWorldOn(b, regions, fmt.Sprintf("lockstore: {driver: sqlite, dsn: %q}\n", filepath.Join(b.TempDir(), "lockworker.db")),
+			easittest.Config{OnlyStatuses: []string{open, config.DefaultStatuses.Waiting}})
+	})
 }
 
 // BenchmarkPassOnPostgres is BenchmarkPass on a PostgreSQL lock store.
-func BenchmarkPassOnPostgres(b *testing.B) {
+func BenchmarkPassOnPostgres(b *testing.B) { benchPasses(b, newBenchWorldOnPostgres) }
+
+// benchPasses measures a pass of 1,000 and of 10,000 orders over two
+// regions, each in a world that newWorld makes.
+func benchPasses(b *testing.B, newWorld func(*testing.B, int) *benchWorld) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("orders=%d", n), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				w := newBenchWorldOnPostgres(b, 2)
+				w := newWorld(b, 2)
 				w.addOrders(b, n)
 				b.StartTimer()
 				w.measure(b, n, func(ctx context.Context) sync.Summary { return w.pass(b, ctx) })
