@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ListOptions selects a page of a view.
@@ -228,17 +230,25 @@ func (c *Client) ListAllItems(ctx context.Context, opts ListOptions) (*View, err
 // than the view was seen to lose, it is read again from its first page for
 // the items not yet handed over, at most maxSweeps times in all, each read
 // within the bounds of one. A read again stops as soon as the caller's count
-// shows that its changes took out no more than the view lost. What one read
-// misses of a view that keeps changing, the next reads.
+// shows that its changes took out no more than the view lost, and one that
+// fails ends the read without an error, the view having been read whole
+// once. What one read misses of a view that keeps changing, the next reads.
 func (c *Client) EachPage(ctx context.Context, opts ListOptions, each func(columns []Column, items []Item) error) error {
-	r := &viewRead{client: c, opts: opts, each: each, seen: make(map[string]bool), left: opts.MayHaveLeft}
+	r := &viewRead{client: c, opts: opts, each: each, seen: make(map[string]bool), left: opts.MayHaveLeft, last: -1}
 	if r.left == nil {
 		r.left = func() int64 { return 0 }
 	}
 	for sweep := 1; sweep <= maxSweeps; sweep++ {
 		pages, leftAtEnd, err := r.sweep(ctx, sweep > 1)
-		if err != nil || pages <= 1 || leftAtEnd <= r.lost {
+		switch {
+		case err != nil && (sweep == 1 || r.eachErr != nil):
 			return err
+		case err != nil:
+			// The view was read whole once: what a read again could not
+			// find, the next read of the view finds.
+			return nil
+		case pages <= 1 || leftAtEnd <= r.lost:
+			return nil
 		}
 	}
 	return nil
@@ -257,8 +267,10 @@ type viewRead struct {
 
 	columns []Column
 	handed  bool            // whether each was called
+	eachErr error           // what each returned, ending the read
 	seen    map[string]bool // the keys of the items handed over
 	lost    int64           // items the view was seen to lose, in all sweeps
+	last    int             // the view's number of items on the last page read, in any sweep; -1 before
 }
 
 // sweep reads the view from its first page to its end, stepping back when
@@ -319,9 +331,15 @@ func (r *viewRead) sweep(ctx context.Context, again bool) (pages int, leftAtEnd 
 		if len(fresh) > 0 || !r.handed {
 			r.handed = true
 			if err := r.each(r.columns, fresh); err != nil {
+				r.eachErr = err
 				return pages, 0, err
 			}
 		}
+		if r.last >= 0 && total < 0 && page.TotalNumberOfItems < r.last {
+			// Lost between the end of the last sweep and this one's first page.
+			r.lost += int64(r.last - page.TotalNumberOfItems)
+		}
+		r.last = page.TotalNumberOfItems
 		if size <= 0 || (again && r.left() <= r.lost) {
 			return pages, leftAtEnd, nil
 		}
@@ -347,10 +365,15 @@ func (r *viewRead) key(it Item) string {
 	if it.ID != "" {
 		return it.ID
 	}
-	sortBy := cmp.Or(r.opts.SortBy, "Id")
+	sortBy := norm.NFC.String(cmp.Or(r.opts.SortBy, "Id"))
 	for _, p := range it.Properties {
-		if p.Name == sortBy && p.Content != nil && *p.Content != "" {
-			return "\x00" + *p.Content
+		if norm.NFC.String(p.Name) != sortBy {
+			continue
+		}
+		for _, v := range []*string{p.Content, p.RawValue} {
+			if v != nil && *v != "" {
+				return "\x00" + *v
+			}
 		}
 	}
 	return ""

@@ -539,3 +539,87 @@ func TestAViewIsReadAgainWhenItsCallerMayHaveTakenOutItemsUnseen(t *testing.T) {
 		t.Errorf("pages read %v, want %v: the view read three times", pages, want)
 	}
 }
+
+// changingView serves a view of ticket numbers in pages of 3, and lets the
+// test change it or fail a request as the requests come: change gets the
+// requests so far (the one being answered included) and the view, and
+// returns the view to answer from and, for a failed request, a status.
+func changingView(t *testing.T, mux *http.ServeMux, change func(requests int, view []string) ([]string, int)) (pages func() []int) {
+	view := []string{"1", "2", "3", "4", "5", "6", "7"}
+	var mu sync.Mutex
+	var asked []int
+	mux.HandleFunc("/integration-api/items", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var req struct{ Page int }
+		_ = json.Unmarshal(checkRequest(t, r, http.MethodGet, true), &req)
+		asked = append(asked, req.Page)
+		var status int
+		if view, status = change(len(asked), view); status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		const size = 3
+		var items []string
+		for i := (req.Page - 1) * size; i < min(req.Page*size, len(view)); i++ {
+			items = append(items, fmt.Sprintf(`{"id":"13:%s","property":[]}`, view[i]))
+		}
+		fmt.Fprintf(w, `{"items":{"item":[%s]},"requestedPage":%d,"page":%d,"pageSize":%d,"totalNumberOfPages":%d,"totalNumberOfItems":%d}`,
+			strings.Join(items, ","), req.Page, req.Page, size, (len(view)+size-1)/size, len(view))
+	})
+	return func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(asked)
+	}
+}
+
+// The caller's update of tickets 1 and 2, sent after page 1, is carried out
+// only after the view's last page was read: the view is read again, and its
+// first page shows it 2 tickets smaller, which ends that read.
+func TestAReadAgainEndsWhenTheViewShowsTheCallersChanges(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	pages := changingView(t, mux, func(requests int, view []string) ([]string, int) {
+		if requests == 4 {
+			return view[2:], 0 // the import landed after the last page
+		}
+		return view, 0
+	})
+	var left atomic.Int64
+	err := client.EachPage(t.Context(), easit.ListOptions{View: "V", MayHaveLeft: left.Load}, func(_ []easit.Column, items []easit.Item) error {
+		if slices.ContainsFunc(items, func(it easit.Item) bool { return it.ID == "13:1" }) {
+			left.Add(2) // tickets 1 and 2 sent to a status the view does not list
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{1, 2, 3, 1}; !slices.Equal(pages(), want) {
+		t.Errorf("pages read %v, want %v", pages(), want)
+	}
+}
+
+// A read again that fails fails nothing: the view was read whole once, and
+// what a read again could not find, the next read finds.
+func TestAReadAgainThatFailsLeavesTheReadWhole(t *testing.T) {
+	t.Parallel()
+	client, mux := setup(t)
+	pages := changingView(t, mux, func(requests int, view []string) ([]string, int) {
+		if requests == 4 {
+			return view, http.StatusBadRequest // not retried
+		}
+		return view, 0
+	})
+	var ids []string
+	err := client.EachPage(t.Context(), easit.ListOptions{View: "V", MayHaveLeft: func() int64 { return 1 }}, func(_ []easit.Column, items []easit.Item) error {
+		for _, it := range items {
+			ids = append(ids, it.ID)
+		}
+		return nil
+	})
+	if err != nil || len(ids) != 7 {
+		t.Errorf("EachPage = %v with %d items, want none and 7 (pages read %v)", err, len(ids), pages())
+	}
+}

@@ -301,18 +301,32 @@ func TestAPassTellsOfEachRegionAsItIsDone(t *testing.T) {
 	w := setup(t)
 	w.accounts(adult)
 	w.add("12", w.lockOrder("12", "101", adult))
+	// The regions run at once: 12's view is answered once 07 is told of,
+	// so that 07 is told of before 12 has locked anyone.
+	sevenDone := make(chan struct{})
+	w.regions["12"].easit.SetFault(func(c easittest.Call) *easittest.Fault {
+		if c.Op == easit.OpList {
+			select {
+			case <-sevenDone:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		return nil
+	})
 	var mu gosync.Mutex
 	var done []string
 	var lockedWhenDone []bool
 
 	sum := w.pass(sync.Options{RegionDone: func(r sync.RegionSummary) {
-		// The regions run at once: each may be told of from its own
-		// goroutine.
+		// Each region may be told of from its own goroutine.
 		mu.Lock()
 		defer mu.Unlock()
 		done = append(done, r.Code)
 		_, locked := w.lock(adult)
 		lockedWhenDone = append(lockedWhenDone, locked)
+		if r.Code == "07" {
+			close(sevenDone)
+		}
 	}})
 
 	if len(done) != 2 || done[0] != "07" || done[1] != "12" {
