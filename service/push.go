@@ -51,7 +51,9 @@ type pendingPush struct {
 	// all is set when more than maxPendingTickets were pushed: the pass
 	// reads every order of the region.
 	all bool
-	// since is when the first of them came.
+	// since is when the first of them came, by the wall clock that
+	// handlePushes' timer runs on (not the service's clock, which tests may
+	// hold still).
 	since time.Time
 }
 
